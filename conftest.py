@@ -1,0 +1,59 @@
+"""Test setup shared by the unit tests and the notebook tests (nbval).
+
+Every notebook runs in quick mode (TL_COURSE_QUICK=1). When ../shared/fixtures exists (the
+offline development and CI machines), its real copies of the course's downloads are seeded into
+the caches the code really uses, so the notebooks' own download code runs unchanged:
+- Keras weights: a temporary KERAS_HOME whose models/ holds copies of the fixture files;
+- datasets: a temporary TL_COURSE_ASSETS folder (the asset resolver's local copy) that links the
+  fixture subsets under the names of the full datasets;
+- TF Hub: a temporary TFHUB_CACHE_DIR (tests/hub_standin.py fills it with a stand-in module).
+Without ../shared (a learner's machine with internet) the same tests download instead.
+The environment is set before any kernel starts, and kernels inherit it.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+FIXTURES = ROOT.parent / "shared" / "fixtures"
+# Name the course uses -> folder of the offline subset in ../shared/fixtures/datasets.
+DATASET_FIXTURES = {
+    "flower_photos": "flower_photos_small",
+    "cats_and_dogs_filtered": "cats_and_dogs_small",
+    "fsdd": "fsdd",
+    "sentiment_labelled_sentences": "sentiment_labelled_sentences",
+}
+
+
+def seed_caches(workdir: Path) -> dict[str, str]:
+    """Fill fresh caches under ``workdir`` from the fixtures; return the environment to use."""
+    keras_home = workdir / "keras"
+    shutil.copytree(FIXTURES / "keras", keras_home)  # a copy: Keras writes keras.json there
+    assets_dir = workdir / "assets"
+    assets_dir.mkdir()
+    for name, folder in DATASET_FIXTURES.items():
+        if (FIXTURES / "datasets" / folder).is_dir():
+            (assets_dir / name).symlink_to(FIXTURES / "datasets" / folder)
+    hub_cache = workdir / "tfhub"
+    hub_cache.mkdir()
+    return {"KERAS_HOME": str(keras_home), "TL_COURSE_ASSETS": str(assets_dir),
+            "TFHUB_CACHE_DIR": str(hub_cache)}
+
+
+def pytest_configure(config) -> None:
+    os.environ["TL_COURSE_QUICK"] = "1"
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    os.environ.setdefault("MPLBACKEND", "Agg")
+    if FIXTURES.is_dir():
+        workdir = Path(tempfile.mkdtemp(prefix="tl_course_test_"))
+        config._tl_course_workdir = workdir
+        os.environ.update(seed_caches(workdir))
+
+
+def pytest_unconfigure(config) -> None:
+    workdir = getattr(config, "_tl_course_workdir", None)
+    if workdir is not None:
+        shutil.rmtree(workdir, ignore_errors=True)

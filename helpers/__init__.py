@@ -1,0 +1,1 @@
+"""Helper library for the Transfer Learning and Fine-tuning course."""

@@ -1,0 +1,62 @@
+"""Where the course runs: Colab or local, quick mode for tests, seeding, an environment report."""
+from __future__ import annotations
+
+import os
+import platform
+import sys
+from typing import TypeVar
+
+QUICK_ENV = "TL_COURSE_QUICK"
+T = TypeVar("T")
+
+
+def in_colab() -> bool:
+    """True inside Google Colab."""
+    return "google.colab" in sys.modules or "COLAB_RELEASE_TAG" in os.environ
+
+
+def quick_mode() -> bool:
+    """True when the environment variable ``TL_COURSE_QUICK`` is set to 1/true/yes.
+
+    The tests set it so every notebook runs the same code on fewer epochs and images.
+    """
+    return os.environ.get(QUICK_ENV, "").strip().lower() in {"1", "true", "yes"}
+
+
+def pick(full: T, quick: T) -> T:
+    """Return ``quick`` in quick mode and ``full`` otherwise (e.g. ``EPOCHS = pick(20, 2)``)."""
+    return quick if quick_mode() else full
+
+
+def seed_everything(seed: int = 42) -> None:
+    """Seed Python, NumPy and TensorFlow so that a run repeats bit for bit on the same machine."""
+    import keras
+
+    keras.utils.set_random_seed(seed)
+
+
+def environment_report(print_it: bool = True) -> dict[str, str]:
+    """Collect versions and devices; print them as a small table when ``print_it``."""
+    import keras
+    import tensorflow as tf
+
+    gpus = tf.config.list_physical_devices("GPU")
+    report = {
+        "python": platform.python_version(),
+        "tensorflow": tf.__version__,
+        "keras": keras.__version__,
+        "platform": "Google Colab" if in_colab() else f"{platform.system()} (local)",
+        "cpu cores": str(os.cpu_count()),
+        "gpu": ", ".join(g.name for g in gpus) if gpus else "none (CPU only)",
+        "quick mode": "on" if quick_mode() else "off",
+    }
+    for module in ("tensorflow_hub", "tf_keras", "ipywidgets"):
+        try:
+            report[module] = __import__(module).__version__
+        except ImportError:
+            report[module] = "not installed"
+    if print_it:
+        width = max(len(k) for k in report)
+        for key, value in report.items():
+            print(f"{key:<{width}}  {value}")
+    return report

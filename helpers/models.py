@@ -1,0 +1,142 @@
+"""A small catalog of pretrained backbones, a "backbone + new head" builder and freezing helpers.
+
+Lesson 02 explains how to choose a backbone, lesson 03 the new head, lesson 04 freezing.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import keras
+
+from helpers import assets
+
+
+@dataclass(frozen=True)
+class BackboneSpec:
+    """How to build one ``keras.applications`` model without its ImageNet head."""
+
+    key: str
+    constructor: str  # attribute of keras.applications
+    input_size: int
+    preprocessing: str  # keras.applications sub-module whose preprocess_input applies, or "none"
+    weights_asset: str  # name in helpers.assets.REGISTRY
+    kwargs: dict = field(default_factory=dict)
+
+
+CATALOG: dict[str, BackboneSpec] = {
+    s.key: s
+    for s in [
+        BackboneSpec("mobilenet_v2_0.35", "MobileNetV2", 224, "mobilenet_v2",
+                     "mobilenet_v2_0.35_224", {"alpha": 0.35}),
+        BackboneSpec("mobilenet_v2_1.0", "MobileNetV2", 224, "mobilenet_v2",
+                     "mobilenet_v2_1.0_224", {"alpha": 1.0}),
+        BackboneSpec("mobilenet_v1_0.25", "MobileNet", 224, "mobilenet",
+                     "mobilenet_v1_0.25_224", {"alpha": 0.25}),
+        # These two rescale inside the model, so they take raw [0, 255] pixels.
+        BackboneSpec("mobilenet_v3_small", "MobileNetV3Small", 224, "none",
+                     "mobilenet_v3_small_224", {"include_preprocessing": True}),
+        BackboneSpec("efficientnet_b0", "EfficientNetB0", 224, "none", "efficientnet_b0"),
+    ]
+}
+DEFAULT_BACKBONE = "mobilenet_v2_0.35"
+
+
+def spec(key: str) -> BackboneSpec:
+    """Look up a backbone by key; the error lists the valid keys."""
+    if key not in CATALOG:
+        raise KeyError(f"Unknown backbone {key!r}. Choose one of: {', '.join(CATALOG)}.")
+    return CATALOG[key]
+
+
+def available_backbones() -> list[str]:
+    """Backbones whose ImageNet weights are already on disk (no download needed)."""
+    return [key for key, s in CATALOG.items() if assets.is_available(s.weights_asset)]
+
+
+@keras.saving.register_keras_serializable(package="tl_course")
+class Preprocess(keras.layers.Layer):
+    """Applies ``keras.applications.<family>.preprocess_input`` inside the model.
+
+    Putting preprocessing in the model means a saved model takes raw [0, 255] pixels.
+    ``family="none"`` passes pixels through unchanged.
+    """
+
+    def __init__(self, family: str, **kwargs):
+        super().__init__(**kwargs)
+        if family != "none" and not hasattr(getattr(keras.applications, family, None),
+                                            "preprocess_input"):
+            raise ValueError(f"keras.applications.{family} has no preprocess_input; use a "
+                             "module name such as 'mobilenet_v2' or 'none'.")
+        self.family = family
+
+    def call(self, inputs):
+        if self.family == "none":
+            return inputs
+        return getattr(keras.applications, self.family).preprocess_input(inputs)
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "family": self.family}
+
+
+def build_backbone(key: str = DEFAULT_BACKBONE, weights: str | None = "imagenet") -> keras.Model:
+    """The pretrained model without its ImageNet classifier (``include_top=False``), frozen.
+
+    ``weights=None`` builds the same architecture with random weights (training from scratch).
+    """
+    s = spec(key)
+    if weights == "imagenet":
+        assets.weights_path(s.weights_asset)  # clear error before Keras tries the internet
+    constructor = getattr(keras.applications, s.constructor)
+    base = constructor(include_top=False, weights=weights,
+                       input_shape=(s.input_size, s.input_size, 3), **s.kwargs)
+    base.trainable = False
+    return base
+
+
+def build_classifier(base: keras.Model, num_classes: int, preprocessing: str,
+                     dropout: float = 0.2, augmentation: keras.layers.Layer | None = None,
+                     name: str = "classifier") -> keras.Model:
+    """Raw pixels -> [augmentation] -> preprocessing -> base (inference mode) -> new head.
+
+    The base is called with ``training=False`` so its BatchNormalization layers keep their
+    ImageNet statistics even after unfreezing (lesson 04 shows why).
+    """
+    inputs = keras.Input(shape=base.input_shape[1:], name="pixels")
+    x = augmentation(inputs) if augmentation is not None else inputs
+    x = Preprocess(preprocessing, name="preprocess")(x)
+    x = base(x, training=False)
+    x = keras.layers.GlobalAveragePooling2D(name="pool")(x)
+    x = keras.layers.Dropout(dropout, name="dropout")(x)
+    outputs = keras.layers.Dense(num_classes, activation="softmax", name="new_head")(x)
+    return keras.Model(inputs, outputs, name=name)
+
+
+def unfreeze_top(base: keras.Model, n_layers: int, keep_batchnorm_frozen: bool = True) -> int:
+    """Make the last ``n_layers`` layers of ``base`` trainable (the rest frozen); return how many
+    layers are trainable. Compile the model again afterwards for the change to take effect."""
+    if not 0 <= n_layers <= len(base.layers):
+        raise ValueError(f"n_layers must be between 0 and {len(base.layers)}, got {n_layers}.")
+    base.trainable = True
+    cut = len(base.layers) - n_layers
+    for i, layer in enumerate(base.layers):
+        frozen = i < cut or (keep_batchnorm_frozen
+                             and isinstance(layer, keras.layers.BatchNormalization))
+        layer.trainable = not frozen
+    return sum(layer.trainable for layer in base.layers)
+
+
+def count_params(weights: list) -> int:
+    """Total number of scalars in a list of variables."""
+    return int(sum(math.prod(w.shape) for w in weights))
+
+
+def trainable_report(model: keras.Model, print_it: bool = True) -> dict[str, int]:
+    """Trainable and frozen parameter counts of ``model``."""
+    report = {"trainable params": count_params(model.trainable_weights),
+              "non-trainable params": count_params(model.non_trainable_weights)}
+    report["total params"] = report["trainable params"] + report["non-trainable params"]
+    if print_it:
+        for key, value in report.items():
+            print(f"{key:<22}{value:>12,}")
+    return report

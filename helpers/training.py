@@ -1,0 +1,111 @@
+"""Training with sensible defaults: compact logs, timing, cached features, a dense head on them.
+
+Lesson 01 introduces feature caching; lesson 05 explains it in full.
+"""
+from __future__ import annotations
+
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Iterator
+
+import keras
+import numpy as np
+
+
+class EpochLogger(keras.callbacks.Callback):
+    """Prints one short line every ``every`` epochs (progress bars flood notebooks)."""
+
+    def __init__(self, every: int = 1, prefix: str = ""):
+        super().__init__()
+        self.every, self.prefix = max(1, every), prefix
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        if (epoch + 1) % self.every == 0:
+            shown = "  ".join(f"{k} {v:.3f}" for k, v in (logs or {}).items()
+                              if k != "learning_rate")
+            print(f"{self.prefix}epoch {epoch + 1:>3}  {shown}", flush=True)
+
+
+@dataclass
+class Stopwatch:
+    """Elapsed seconds of a ``with timer() as t:`` block, in ``t.seconds``."""
+
+    seconds: float = 0.0
+
+
+@contextmanager
+def timer() -> Iterator[Stopwatch]:
+    """Measure wall time: ``with timer() as t: ...`` then read ``t.seconds``."""
+    watch, start = Stopwatch(), time.perf_counter()
+    try:
+        yield watch
+    finally:
+        watch.seconds = time.perf_counter() - start
+
+
+def compile_classifier(model: keras.Model, learning_rate: float = 1e-3,
+                       optimizer: str = "adam", weight_decay: float | None = None) -> keras.Model:
+    """Compile for integer labels with accuracy. ``optimizer``: adam, adamw, rmsprop or sgd."""
+    choices = {"adam": keras.optimizers.Adam, "adamw": keras.optimizers.AdamW,
+               "rmsprop": keras.optimizers.RMSprop, "sgd": keras.optimizers.SGD}
+    if optimizer not in choices:
+        raise ValueError(f"optimizer must be one of {list(choices)}, got {optimizer!r}.")
+    kwargs = {"learning_rate": learning_rate}
+    if weight_decay is not None:
+        kwargs["weight_decay"] = weight_decay
+    model.compile(optimizer=choices[optimizer](**kwargs),
+                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    return model
+
+
+def fit(model: keras.Model, train, validation=None, epochs: int = 10, log_every: int = 1,
+        callbacks: list | None = None, **kwargs) -> keras.callbacks.History:
+    """``model.fit`` without progress bars, one log line every ``log_every`` epochs."""
+    logger = [EpochLogger(log_every)] if log_every else []
+    return model.fit(train, validation_data=validation, epochs=epochs, verbose=0,
+                     callbacks=logger + list(callbacks or []), **kwargs)
+
+
+def extract_features(model: keras.Model, images: np.ndarray, batch_size: int = 64) -> np.ndarray:
+    """Run ``model`` once over ``images`` (inference mode) and return its outputs as NumPy."""
+    return model.predict(images, batch_size=batch_size, verbose=0)
+
+
+def build_head(feature_dim: int, num_classes: int, dropout: float = 0.2,
+               hidden_units: int = 0) -> keras.Model:
+    """A new classifier head for cached features: [Dense(hidden)] -> Dropout -> Dense(softmax)."""
+    inputs = keras.Input(shape=(feature_dim,), name="features")
+    x = inputs
+    if hidden_units:
+        x = keras.layers.Dense(hidden_units, activation="relu", name="hidden")(x)
+    x = keras.layers.Dropout(dropout, name="dropout")(x)
+    outputs = keras.layers.Dense(num_classes, activation="softmax", name="new_head")(x)
+    return keras.Model(inputs, outputs, name="head")
+
+
+def train_head(features: np.ndarray, labels: np.ndarray, num_classes: int,
+               validation: tuple[np.ndarray, np.ndarray] | None = None, epochs: int = 30,
+               learning_rate: float = 1e-3, dropout: float = 0.2, batch_size: int = 32,
+               log_every: int = 0) -> tuple[keras.Model, keras.callbacks.History]:
+    """Train a new head on cached features (seconds, not minutes); return (head, history)."""
+    head = compile_classifier(build_head(features.shape[1], num_classes, dropout), learning_rate)
+    history = fit(head, features, validation, epochs=epochs, log_every=log_every,
+                  y=labels, batch_size=batch_size, shuffle=True)
+    return head, history
+
+
+def epochs_to_reach(history: keras.callbacks.History | dict, threshold: float,
+                    metric: str = "val_accuracy") -> int | None:
+    """First epoch (1-based) whose ``metric`` reaches ``threshold``, or None if it never does."""
+    values = history.history[metric] if hasattr(history, "history") else history[metric]
+    for epoch, value in enumerate(values, start=1):
+        if value >= threshold:
+            return epoch
+    return None
+
+
+def mean_std(values) -> str:
+    """Format several runs as 'mean ± std' (population std, 3 decimals)."""
+    array = np.asarray(values, dtype=float)
+    return f"{array.mean():.3f} ± {array.std():.3f}"
