@@ -1,0 +1,38 @@
+import json
+
+from helpers import course
+
+NOTEBOOKS = sorted(course.NOTEBOOKS.glob("*.ipynb"))
+
+
+def test_notebooks_have_no_outputs():
+    for path in NOTEBOOKS:
+        for cell in json.loads(path.read_text())["cells"]:
+            if cell["cell_type"] == "code":
+                assert not cell["outputs"] and cell["execution_count"] is None, (
+                    f"{path.name} has outputs: clear them before committing")
+
+
+def test_badges_and_install_lines_use_the_one_repository():
+    for path in NOTEBOOKS:
+        text = path.read_text()
+        assert course.colab_url(path.name) in text, f"{path.name}: run python -m helpers.course sync"
+        if "pip" in text:
+            assert course.pip_target() in text, f"{path.name}: run python -m helpers.course sync"
+
+
+def test_sync_rewrites_badge_and_pip_target(tmp_path, monkeypatch):
+    nb = {"cells": [{"cell_type": "markdown", "source": [
+        "[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://x/y)"]},
+        {"cell_type": "code", "source": ["pip install git+https://github.com/old/repo@dev"]}]}
+    path = tmp_path / "07_x.ipynb"
+    path.write_text(json.dumps(nb))
+    assert course.sync_notebook(path) and not course.sync_notebook(path)
+    text = path.read_text()
+    assert course.colab_url("07_x.ipynb") in text and course.pip_target() in text
+
+
+def test_lessons_are_listed_in_order_with_titles():
+    found = course.lessons()
+    assert [name for name, _ in found] == sorted(name for name, _ in found)
+    assert all(title for _, title in found)

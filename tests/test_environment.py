@@ -1,0 +1,32 @@
+import numpy as np
+
+from helpers import environment
+
+
+def test_quick_mode_reads_the_variable(monkeypatch):
+    monkeypatch.setenv(environment.QUICK_ENV, "1")
+    assert environment.quick_mode() and environment.pick(full=20, quick=2) == 2
+    monkeypatch.setenv(environment.QUICK_ENV, "0")
+    assert not environment.quick_mode() and environment.pick(full=20, quick=2) == 20
+    monkeypatch.delenv(environment.QUICK_ENV)
+    assert environment.pick(full="full", quick="quick") == "full"
+
+
+def test_colab_detection(monkeypatch):
+    monkeypatch.delenv("COLAB_RELEASE_TAG", raising=False)
+    assert not environment.in_colab()
+    monkeypatch.setenv("COLAB_RELEASE_TAG", "release-colab_20260101")
+    assert environment.in_colab()
+
+
+def test_seeding_repeats_random_draws():
+    environment.seed_everything(7)
+    first = np.random.rand(3)
+    environment.seed_everything(7)
+    assert np.array_equal(first, np.random.rand(3))
+
+
+def test_environment_report_names_versions(capsys):
+    report = environment.environment_report()
+    assert report["tensorflow"][0].isdigit() and report["keras"].startswith("3.")
+    assert "tensorflow" in capsys.readouterr().out

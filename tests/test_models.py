@@ -1,0 +1,57 @@
+import keras
+import numpy as np
+import pytest
+
+from helpers import models
+
+
+@pytest.fixture(scope="module")
+def random_base():
+    return models.build_backbone("mobilenet_v2_0.35", weights=None)
+
+
+def test_backbone_is_headless_and_frozen(random_base):
+    assert random_base.output_shape == (None, 7, 7, 1280)
+    assert random_base.trainable is False and not random_base.trainable_weights
+
+
+def test_imagenet_weights_load():
+    base = models.build_backbone("mobilenet_v2_0.35")
+    assert models.count_params(base.weights) == 410_208
+
+
+def test_unknown_backbone_lists_choices():
+    with pytest.raises(KeyError, match="mobilenet_v2_0.35"):
+        models.spec("resnet")
+
+
+def test_classifier_shapes_and_only_head_trainable(random_base):
+    model = models.build_classifier(random_base, num_classes=5, preprocessing="mobilenet_v2")
+    assert model.output_shape == (None, 5)
+    report = models.trainable_report(model, print_it=False)
+    assert report["trainable params"] == 1280 * 5 + 5
+    probs = model.predict(np.zeros((2, 224, 224, 3), np.float32), verbose=0)
+    assert np.allclose(probs.sum(axis=1), 1.0, atol=1e-5)
+
+
+def test_unfreeze_top_keeps_batchnorm_frozen(random_base):
+    n = models.unfreeze_top(random_base, 10)
+    top = random_base.layers[-10:]
+    expected = sum(not isinstance(layer, keras.layers.BatchNormalization) for layer in top)
+    assert n == expected and all(not layer.trainable for layer in random_base.layers[:-10])
+    assert models.unfreeze_top(random_base, 10, keep_batchnorm_frozen=False) == 10
+    with pytest.raises(ValueError, match="between 0 and"):
+        models.unfreeze_top(random_base, 10_000)
+    random_base.trainable = False
+
+
+def test_preprocess_layer_scales_and_round_trips(tmp_path):
+    layer = models.Preprocess("mobilenet_v2")
+    out = np.asarray(layer(np.array([[0.0, 127.5, 255.0]], np.float32)))
+    assert np.allclose(out, [[-1.0, 0.0, 1.0]])
+    model = keras.Sequential([keras.Input((3,)), layer])
+    model.save(tmp_path / "m.keras")
+    restored = keras.models.load_model(tmp_path / "m.keras")
+    assert restored.layers[0].family == "mobilenet_v2"
+    with pytest.raises(ValueError, match="preprocess_input"):
+        models.Preprocess("nonsense")

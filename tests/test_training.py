@@ -1,0 +1,55 @@
+import keras
+import numpy as np
+import pytest
+
+from helpers import training
+
+
+def separable(n=60, seed=0):
+    rng = np.random.default_rng(seed)
+    labels = rng.integers(0, 2, n)
+    features = rng.normal(size=(n, 4)).astype("float32") + labels[:, None] * 3.0
+    return features, labels
+
+
+def test_train_head_learns_a_separable_problem():
+    keras.utils.set_random_seed(0)
+    x, y = separable()
+    head, history = training.train_head(x, y, 2, validation=(x, y), epochs=30,
+                                        learning_rate=0.05)
+    assert history.history["val_accuracy"][-1] > 0.9
+    assert head.output_shape == (None, 2)
+
+
+def test_epochs_to_reach():
+    history = {"val_accuracy": [0.5, 0.7, 0.9, 0.95]}
+    assert training.epochs_to_reach(history, 0.9) == 3
+    assert training.epochs_to_reach(history, 0.99) is None
+
+
+def test_logger_prints_every_k_epochs(capsys):
+    keras.utils.set_random_seed(0)
+    x, y = separable(20)
+    model = training.compile_classifier(training.build_head(4, 2))
+    training.fit(model, x, epochs=4, log_every=2, y=y)
+    lines = [l for l in capsys.readouterr().out.splitlines() if l.startswith("epoch")]
+    assert len(lines) == 2 and "accuracy" in lines[0]
+
+
+def test_compile_rejects_unknown_optimizer():
+    with pytest.raises(ValueError, match="adamw"):
+        training.compile_classifier(training.build_head(4, 2), optimizer="adagradx")
+
+
+def test_weight_decay_reaches_adamw():
+    model = training.compile_classifier(training.build_head(4, 2), optimizer="adamw",
+                                        weight_decay=0.1)
+    assert isinstance(model.optimizer, keras.optimizers.AdamW)
+    assert model.optimizer.weight_decay == pytest.approx(0.1)
+
+
+def test_timer_and_mean_std():
+    with training.timer() as t:
+        sum(range(1000))
+    assert t.seconds > 0
+    assert training.mean_std([0.5, 0.7]) == "0.600 ± 0.100"
