@@ -12,7 +12,9 @@ from pathlib import Path
 
 REPO = "tl-course/transfer-learning-course"  # GitHub owner/name
 BRANCH = "main"
-NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOKS = ROOT / "notebooks"
+BENCHMARK = ROOT / "benchmarks" / "results.json"
 
 
 def colab_url(notebook: str) -> str:
@@ -56,6 +58,18 @@ def lessons() -> list[tuple[str, str]]:
                      path.stem)
         found.append((path.name, title))
     return found
+
+
+def lesson_map(benchmark: Path = BENCHMARK) -> list[dict[str, str]]:
+    """Every lesson with its measured CPU runtime (from the benchmark table) and Colab link."""
+    measured = json.loads(benchmark.read_text()) if benchmark.exists() else {}
+    rows = []
+    for name, title in lessons():
+        run = measured.get("notebooks", {}).get(name)
+        rows.append({"lesson": name, "title": title,
+                     "cpu time": f"{run['seconds'] / 60:.1f} min" if run else "not measured yet",
+                     "colab": colab_url(name)})
+    return rows
 
 
 if __name__ == "__main__":

@@ -36,3 +36,12 @@ def test_lessons_are_listed_in_order_with_titles():
     found = course.lessons()
     assert [name for name, _ in found] == sorted(name for name, _ in found)
     assert all(title for _, title in found)
+
+
+def test_lesson_map_reads_measured_runtimes(tmp_path):
+    first = course.lessons()[0][0]
+    bench = tmp_path / "results.json"
+    bench.write_text(json.dumps({"notebooks": {first: {"seconds": 90.0}}}))
+    rows = course.lesson_map(bench)
+    assert rows[0]["cpu time"] == "1.5 min" and rows[0]["colab"].endswith(first)
+    assert all(r["cpu time"] == "not measured yet" for r in course.lesson_map(tmp_path / "no.json"))
