@@ -1,0 +1,113 @@
+"""Run every lesson notebook once and record wall time, peak memory and its key result.
+
+Writes benchmarks/results.json (read by lesson 00's lesson map) and benchmarks/RESULTS.md, and
+rewrites the table between the BENCHMARK markers in README.md.
+
+    python benchmarks/run_notebooks.py                    # full mode, every notebook
+    python benchmarks/run_notebooks.py 01 05              # only lessons whose name starts so
+    python benchmarks/run_notebooks.py --quick            # the tests' quick mode
+    python benchmarks/run_notebooks.py --fixtures         # offline: seed caches from ../shared
+
+Run it on an otherwise idle machine: these are the runtimes the lessons quote.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from helpers import course  # noqa: E402
+
+KEY = re.compile(r"^Key result: (.*)$", re.MULTILINE)
+START, END = "<!-- BENCHMARK:START -->", "<!-- BENCHMARK:END -->"
+
+
+def run_notebook(path: Path, env: dict[str, str]) -> dict:
+    """Execute one notebook in a fresh kernel; return seconds, peak MiB and key results."""
+    with tempfile.TemporaryDirectory() as tmp:
+        out, log = Path(tmp) / path.name, Path(tmp) / "stderr.txt"
+        cmd = [sys.executable, "-m", "jupyter", "nbconvert", "--to", "notebook", "--execute",
+               "--ExecutePreprocessor.timeout=1800", "--output", str(out), str(path)]
+        start = time.perf_counter()
+        with open(log, "w") as stderr:
+            proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=stderr)
+            # wait4 reports the child's peak RSS including its descendants (the kernel), in KiB
+            _, status, usage = os.wait4(proc.pid, 0)
+        seconds = time.perf_counter() - start
+        if os.waitstatus_to_exitcode(status) != 0:
+            return {"seconds": round(seconds, 1), "error": log.read_text().strip()[-300:]}
+        outputs = "\n".join(
+            "".join(o.get("text", "")) for cell in json.loads(out.read_text())["cells"]
+            for o in cell.get("outputs", []) if o.get("output_type") == "stream")
+    return {"seconds": round(seconds, 1), "peak_mib": round(usage.ru_maxrss / 1024),
+            "key_results": KEY.findall(outputs)}
+
+
+def markdown_table(results: dict) -> str:
+    """The lesson map table: lesson, wall time, peak memory, key result."""
+    lines = [f"Measured {results['date']} on {results['machine']} ({results['mode']} mode).", "",
+             "| lesson | CPU wall time | peak memory | key result (from the run) |",
+             "|---|---|---|---|"]
+    for name, title in course.lessons():
+        run = results["notebooks"].get(name)
+        if run is None:
+            lines.append(f"| [{title}](notebooks/{name}) | not measured | | |")
+        elif "error" in run:
+            lines.append(f"| [{title}](notebooks/{name}) | failed | | {run['error']} |")
+        else:
+            key = "; ".join(run["key_results"]) or "-"
+            lines.append(f"| [{title}](notebooks/{name}) | {run['seconds'] / 60:.1f} min | "
+                         f"{run['peak_mib'] / 1024:.1f} GiB | {key} |")
+    return "\n".join(lines)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("only", nargs="*", help="lesson number prefixes, e.g. 01 05")
+    parser.add_argument("--quick", action="store_true", help="quick mode (TL_COURSE_QUICK=1)")
+    parser.add_argument("--fixtures", action="store_true",
+                        help="seed the caches from ../shared/fixtures (offline machines)")
+    args = parser.parse_args()
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", MPLBACKEND="Agg",
+               TL_COURSE_QUICK="1" if args.quick else "0")
+    if args.fixtures:
+        from conftest import seed_caches
+
+        env.update(seed_caches(Path(tempfile.mkdtemp(prefix="tl_course_bench_"))))
+    previous = json.loads(course.BENCHMARK.read_text()) if course.BENCHMARK.exists() else {}
+    results = {"date": datetime.date.today().isoformat(),
+               "machine": f"{os.cpu_count()} CPU cores, {platform.machine()}, no GPU "
+                          f"(Python {platform.python_version()})",
+               "mode": "quick" if args.quick else "full",
+               "notebooks": dict(previous.get("notebooks", {})) if args.only else {}}
+    for path in sorted(course.NOTEBOOKS.glob("[0-9][0-9]_*.ipynb")):
+        if args.only and not any(path.name.startswith(p) for p in args.only):
+            continue
+        run = run_notebook(path, env)
+        results["notebooks"][path.name] = run
+        print(f"{path.name:<45} {json.dumps(run)}", flush=True)
+    course.BENCHMARK.write_text(json.dumps(results, indent=2) + "\n")
+    table = markdown_table(results)
+    (ROOT / "benchmarks" / "RESULTS.md").write_text(f"# Benchmark\n\n{table}\n")
+    readme = ROOT / "README.md"
+    text = readme.read_text()
+    if START in text and END in text:
+        head, rest = text.split(START, 1)
+        readme.write_text(f"{head}{START}\n{table}\n{END}{rest.split(END, 1)[1]}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
