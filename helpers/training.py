@@ -67,6 +67,18 @@ def fit(model: keras.Model, train, validation=None, epochs: int = 10, log_every:
                      callbacks=logger + list(callbacks or []), **kwargs)
 
 
+def fit_repeated(model: keras.Model, x: np.ndarray, y: np.ndarray, epochs: int,
+                 batch_size: int = 32) -> keras.callbacks.History:
+    """Train for ``epochs`` passes over a *tiny* dataset as one Keras epoch over repeated data.
+
+    Same number of gradient steps as ``fit(epochs=...)``, without the fixed per-epoch cost that
+    dominates when an epoch is only a few batches (lesson 09 trains dozens of small models).
+    """
+    repeated_x, repeated_y = np.concatenate([x] * epochs), np.concatenate([y] * epochs)
+    return model.fit(repeated_x, repeated_y, epochs=1, batch_size=batch_size, shuffle=True,
+                     verbose=0)
+
+
 def extract_features(model: keras.Model, images: np.ndarray, batch_size: int = 64) -> np.ndarray:
     """Run ``model`` once over ``images`` (inference mode) and return its outputs as NumPy."""
     return model.predict(images, batch_size=batch_size, verbose=0)

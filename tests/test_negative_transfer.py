@@ -1,0 +1,50 @@
+import keras
+import numpy as np
+import pytest
+
+from helpers import negative_transfer as nt
+from helpers import training
+
+
+def test_corrupt_labels_fraction_and_range():
+    labels = np.zeros(10_000, int)
+    noisy = nt.corrupt_labels(labels, 0.5, num_classes=10, seed=1)
+    changed = (noisy != labels).mean()
+    assert 0.4 < changed < 0.5  # half replaced, a tenth of those by chance with the true label
+    assert noisy.min() >= 0 and noisy.max() <= 9
+    assert np.array_equal(nt.corrupt_labels(labels, 0.0, 10), labels)
+    assert labels.max() == 0  # the input is not modified
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        nt.corrupt_labels(labels, 1.5, 10)
+
+
+def test_gap_sign():
+    assert nt.negative_transfer_gap(0.30, 0.20) == pytest.approx(0.10)
+    assert nt.negative_transfer_gap(0.10, 0.20) < 0
+
+
+def mlp():
+    inputs = keras.Input((4,))
+    hidden = keras.layers.Dense(3, name="hidden1")(inputs)
+    return keras.Model(inputs, keras.layers.Dense(2, name="head")(hidden))
+
+
+def test_copy_layers_copies_and_freezes():
+    source, target = mlp(), mlp()
+    nt.copy_layers(source, target, ["hidden1"], freeze=True)
+    for a, b in zip(source.get_layer("hidden1").get_weights(),
+                    target.get_layer("hidden1").get_weights()):
+        assert np.array_equal(a, b)
+    assert not target.get_layer("hidden1").trainable and target.get_layer("head").trainable
+    with pytest.raises(ValueError, match="must exist in both"):
+        nt.copy_layers(source, target, ["hidden9"], freeze=False)
+
+
+def test_fit_repeated_makes_epochs_times_the_steps():
+    keras.utils.set_random_seed(0)
+    x = np.random.default_rng(0).normal(size=(8, 4)).astype("float32")
+    y = (x[:, 0] > 0).astype(int)
+    model = training.compile_classifier(training.build_head(4, 2, dropout=0.0), 0.05)
+    training.fit_repeated(model, x, y, epochs=50, batch_size=4)
+    assert int(model.optimizer.iterations.numpy()) == 100
+    assert model.evaluate(x, y, verbose=0)[1] == 1.0
