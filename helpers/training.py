@@ -68,7 +68,8 @@ def fit(model: keras.Model, train, validation=None, epochs: int = 10, log_every:
 
 
 def fit_repeated(model: keras.Model, x: np.ndarray, y: np.ndarray, epochs: int,
-                 batch_size: int = 32) -> keras.callbacks.History:
+                 batch_size: int = 32, class_weight: dict | None = None
+                 ) -> keras.callbacks.History:
     """Train for ``epochs`` passes over a *tiny* dataset as one Keras epoch over repeated data.
 
     Same number of gradient steps as ``fit(epochs=...)``, without the fixed per-epoch cost that
@@ -76,7 +77,7 @@ def fit_repeated(model: keras.Model, x: np.ndarray, y: np.ndarray, epochs: int,
     """
     repeated_x, repeated_y = np.concatenate([x] * epochs), np.concatenate([y] * epochs)
     return model.fit(repeated_x, repeated_y, epochs=1, batch_size=batch_size, shuffle=True,
-                     verbose=0)
+                     class_weight=class_weight, verbose=0)
 
 
 def extract_features(model: keras.Model, images: np.ndarray, batch_size: int = 64) -> np.ndarray:
