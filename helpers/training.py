@@ -63,6 +63,8 @@ def fit(model: keras.Model, train, validation=None, epochs: int = 10, log_every:
         callbacks: list | None = None, **kwargs) -> keras.callbacks.History:
     """``model.fit`` without progress bars, one log line every ``log_every`` epochs."""
     logger = [EpochLogger(log_every)] if log_every else []
+    if hasattr(train, "element_spec"):  # a tf.data.Dataset shuffles itself; Keras would warn
+        kwargs.setdefault("shuffle", False)
     return model.fit(train, validation_data=validation, epochs=epochs, verbose=0,
                      callbacks=logger + list(callbacks or []), **kwargs)
 
