@@ -39,6 +39,7 @@ def run_notebook(path: Path, env: dict[str, str]) -> dict:
         out, log = Path(tmp) / path.name, Path(tmp) / "stderr.txt"
         cmd = [sys.executable, "-m", "jupyter", "nbconvert", "--to", "notebook", "--execute",
                "--ExecutePreprocessor.timeout=1800", "--output", str(out), str(path)]
+        load_before = os.getloadavg()[0]
         start = time.perf_counter()
         with open(log, "w") as stderr:
             proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=stderr)
@@ -50,25 +51,29 @@ def run_notebook(path: Path, env: dict[str, str]) -> dict:
         outputs = "\n".join(
             "".join(o.get("text", "")) for cell in json.loads(out.read_text())["cells"]
             for o in cell.get("outputs", []) if o.get("output_type") == "stream")
+    # the 1-minute load average at the end: above ~2.5 other work shared the 2 cores
     return {"seconds": round(seconds, 1), "peak_mib": round(usage.ru_maxrss / 1024),
+            "load": round(max(load_before, os.getloadavg()[0]), 1),
             "key_results": KEY.findall(outputs)}
 
 
 def markdown_table(results: dict) -> str:
     """The lesson map table: lesson, wall time, peak memory, key result."""
-    lines = [f"Measured {results['date']} on {results['machine']} ({results['mode']} mode).", "",
-             "| lesson | CPU wall time | peak memory | key result (from the run) |",
-             "|---|---|---|---|"]
+    lines = [f"Measured {results['date']} on {results['machine']} ({results['mode']} mode). "
+             "'load' is the 1-minute load average during the run: on 2 cores, above ~2.5 means "
+             "other work shared the CPU and the time is an overestimate.", "",
+             "| lesson | CPU wall time | peak memory | load | key result (from the run) |",
+             "|---|---|---|---|---|"]
     for name, title in course.lessons():
         run = results["notebooks"].get(name)
         if run is None:
-            lines.append(f"| [{title}](notebooks/{name}) | not measured | | |")
+            lines.append(f"| [{title}](notebooks/{name}) | not measured | | | |")
         elif "error" in run:
-            lines.append(f"| [{title}](notebooks/{name}) | failed | | {run['error']} |")
+            lines.append(f"| [{title}](notebooks/{name}) | failed | | | {run['error']} |")
         else:
             key = "; ".join(run["key_results"]) or "-"
             lines.append(f"| [{title}](notebooks/{name}) | {run['seconds'] / 60:.1f} min | "
-                         f"{run['peak_mib'] / 1024:.1f} GiB | {key} |")
+                         f"{run['peak_mib'] / 1024:.1f} GiB | {run.get('load', '?')} | {key} |")
     return "\n".join(lines)
 
 
