@@ -1,0 +1,273 @@
+"""Choosing a transfer strategy: a small grid of measured experiments.
+
+Lesson 10 explains it. The grid crosses target data size (small / larger) with similarity to the
+ImageNet source (similar: flower photos; dissimilar: spectrograms of spoken digits) and four
+strategies: from scratch, feature extraction, partial fine-tuning, full fine-tuning. Fine-tuning
+reuses lesson 06's trick (``helpers.finetune``): the frozen bottom is computed once per image.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import keras
+import numpy as np
+from scipy import signal
+from scipy.io import wavfile
+
+from helpers import finetune, models, training
+
+STRATEGIES = ("from scratch", "feature extraction", "partial fine-tuning", "full fine-tuning")
+SIZES = ("small", "larger")
+SIMILARITIES = ("similar", "dissimilar")
+# What the course's source texts advise (their words, condensed), per (size, similarity).
+ADVICE = {
+    ("small", "similar"): ("feature extraction", (
+        "little data: freeze the base and train only the new layers; "
+        "fine-tuning a small dataset risks overfitting")),
+    ("larger", "similar"): ("full fine-tuning", (
+        "enough similar data: unfreeze some or all layers and fine-tune "
+        "with a low learning rate")),
+    ("small", "dissimilar"): ("feature extraction", (
+        "little data argues for freezing, but very different data may "
+        "need more fine-tuning or make transfer less worthwhile")),
+    ("larger", "dissimilar"): ("full fine-tuning", (
+        "very different data needs more fine-tuning (or transfer may "
+        "not pay off at all)")),
+}
+
+
+# ----------------------------------------------------------------- spectrogram images (audio)
+def log_spectrogram(wave: np.ndarray, rate: int = 8000, seconds: float = 1.0,
+                    nperseg: int = 256, noverlap: int = 192, floor_db: float = 80.0
+                    ) -> np.ndarray:
+    """Log-power STFT of a clip padded/cropped to ``seconds``, scaled to [0, 1].
+
+    Rows are frequencies (low at the bottom row), columns are time frames. The loudest bin maps
+    to 1 and everything ``floor_db`` below it (or quieter) to 0."""
+    wave = np.asarray(wave, dtype=np.float64)
+    if wave.ndim > 1:
+        wave = wave.mean(axis=1)
+    length = int(rate * seconds)
+    wave = np.pad(wave[:length], (0, max(0, length - len(wave))))
+    _, _, z = signal.stft(wave, fs=rate, nperseg=nperseg, noverlap=noverlap)
+    power_db = 10 * np.log10(np.abs(z) ** 2 + 1e-12)
+    scaled = (power_db - (power_db.max() - floor_db)) / floor_db
+    return np.clip(scaled, 0.0, 1.0)[::-1].astype(np.float32)
+
+
+def to_image(spec: np.ndarray, size: int) -> np.ndarray:
+    """A [0, 1] 2-D array -> uint8 image (size, size, 3), grey repeated over the 3 channels."""
+    resized = keras.ops.image.resize(spec[..., None] * 255.0, (size, size), antialias=True)
+    grey = np.clip(np.round(keras.ops.convert_to_numpy(resized)), 0, 255).astype(np.uint8)
+    return np.repeat(grey, 3, axis=-1)
+
+
+def fsdd_index(root: str | Path) -> tuple[list[Path], np.ndarray, np.ndarray]:
+    """Free Spoken Digit Dataset files ``{digit}_{speaker}_{i}.wav``: (paths, digits, speakers)."""
+    folder = Path(root) / "recordings" if (Path(root) / "recordings").is_dir() else Path(root)
+    paths = sorted(folder.glob("*.wav"))
+    if not paths:
+        raise FileNotFoundError(f"No .wav files in {folder}.")
+    parts = [p.stem.split("_") for p in paths]
+    return paths, np.array([int(d) for d, _, _ in parts]), np.array([s for _, s, _ in parts])
+
+
+def spectrogram_images(paths: list[Path], sizes: tuple[int, ...]) -> dict[int, np.ndarray]:
+    """Read wav files and return their spectrogram images at each size: {size: uint8 array}."""
+    specs = []
+    for path in paths:
+        rate, wave = wavfile.read(path)
+        specs.append(log_spectrogram(wave, rate))
+    return {s: np.stack([to_image(x, s) for x in specs]) if specs
+            else np.empty((0, s, s, 3), np.uint8) for s in sizes}
+
+
+# ------------------------------------------------------------------------- the two targets
+def split_pool_test(labels: np.ndarray, test_per_class: int, pool_per_class: int,
+                    seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Disjoint positions: a fixed test set and a training pool, both balanced per class."""
+    from helpers import data
+
+    both = data.take_per_class(labels, test_per_class + pool_per_class, seed=seed)
+    test = both[data.take_per_class(labels[both], test_per_class, seed=seed + 1)]
+    return np.setdiff1d(both, test), test
+
+
+def similar_target(root: str | Path, test_per_class: int, pool_per_class: int,
+                   small_size: int) -> tuple[dict, dict, dict, list[str]]:
+    """Flower photos (close to ImageNet): (pixels, small, labels, class names) by split."""
+    from helpers import data
+
+    folder = data.scan_image_folder(root)
+    pool, test = split_pool_test(folder.labels, test_per_class, pool_per_class)
+    pixels = {k: data.load_images([folder.paths[i] for i in idx], 224)
+              for k, idx in (("train", pool), ("test", test))}
+    small = {k: keras.ops.convert_to_numpy(keras.ops.image.resize(
+        v.astype("float32"), (small_size, small_size), antialias=True)) for k, v in pixels.items()}
+    labels = {"train": folder.labels[pool], "test": folder.labels[test]}
+    return pixels, small, labels, list(folder.class_names)
+
+
+def dissimilar_target(root: str | Path, test_per_class: int, pool_per_class: int,
+                      small_size: int) -> tuple[dict, dict, dict, list[str]]:
+    """Spectrograms of spoken digits (far from ImageNet): (pixels, small, labels, names)."""
+    paths, digits, _ = fsdd_index(root)
+    pool, test = split_pool_test(digits, test_per_class, pool_per_class)
+    pixels, small, labels = {}, {}, {}
+    for k, idx in (("train", pool), ("test", test)):
+        images = spectrogram_images([paths[i] for i in idx], (224, small_size))
+        pixels[k], small[k], labels[k] = images[224], images[small_size], digits[idx]
+    return pixels, small, labels, [str(d) for d in range(10)]
+
+
+# ----------------------------------------------------------------------------- the contenders
+def scratch_cnn(input_size: int, num_classes: int) -> keras.Model:
+    """A small CNN with random initial weights (lesson 01's from-scratch model, no augmentation:
+    flips would change a spectrogram's meaning)."""
+    return keras.Sequential([
+        keras.Input((input_size, input_size, 3)),
+        keras.layers.Rescaling(1 / 255),
+        keras.layers.Conv2D(16, 3, activation="relu"),
+        keras.layers.MaxPooling2D(),
+        keras.layers.Conv2D(32, 3, activation="relu"),
+        keras.layers.MaxPooling2D(),
+        keras.layers.Conv2D(64, 3, activation="relu"),
+        keras.layers.GlobalAveragePooling2D(),
+        keras.layers.Dropout(0.2),
+        keras.layers.Dense(num_classes, activation="softmax"),
+    ], name="from_scratch")
+
+
+@dataclass
+class Settings:
+    """Epochs, learning rates and sizes of one grid (the same for every cell)."""
+
+    small_per_class: int = 5
+    larger_per_class: int = 30
+    scratch_size: int = 64
+    scratch_epochs: int = 40
+    head_epochs: int = 40
+    finetune_epochs: int = 5
+    finetune_lr: float = 1e-4
+    partial_layers: int = 20  # top layers of MobileNetV2 (0.35) unfrozen: blocks 15-16 + Conv_1
+    batch_size: int = 16
+
+
+class Target:
+    """One target task, held as a training pool and a fixed test set, ready for every strategy.
+
+    ``pixels`` are 224-px uint8 images for the backbone, ``small`` the same at ``scratch_size``
+    for the from-scratch CNN. Building it computes the backbone's frozen bottom once (the
+    one-off cost, in ``cache_seconds``) and traces the two fine-tuning models."""
+
+    def __init__(self, name: str, similarity: str, pixels: dict[str, np.ndarray],
+                 small: dict[str, np.ndarray], labels: dict[str, np.ndarray], num_classes: int,
+                 base: keras.Model, settings: Settings, strategies: tuple[str, ...] = STRATEGIES):
+        self.name, self.similarity, self.settings = name, similarity, settings
+        self.small, self.labels, self.num_classes = small, labels, num_classes
+        self.base, self.strategies = base, strategies
+        preprocessing = models.spec("mobilenet_v2_0.35").preprocessing
+        deepest = len(base.layers) - 1 if "full fine-tuning" in strategies else \
+            settings.partial_layers
+        images = {"train": pixels["train"], "val": pixels["test"]}
+        self.cache = finetune.ActivationCache(base, preprocessing, images, deepest)
+        self.cache_seconds = self.cache.seconds
+        self.features = self.cache.pooled()
+        self.trainers = {}
+        if "partial fine-tuning" in strategies:
+            self.trainers["partial fine-tuning"] = finetune.TopTrainer(
+                base, self.cache, settings.partial_layers, num_classes)
+        if "full fine-tuning" in strategies:
+            self.trainers["full fine-tuning"] = finetune.TopTrainer(
+                base, self.cache, len(base.layers) - 1, num_classes)
+
+    def run(self, per_class: int, seed: int, verbose: bool = True) -> dict[str, dict]:
+        """Train every strategy on the same ``per_class`` training images per class (picked by
+        ``seed``, which also seeds the weights); return {strategy: {accuracy, seconds}}.
+
+        Fine-tuning starts from the feature-extraction head (train the new layers first, then
+        unfreeze); its seconds include that head's training."""
+        from helpers import data
+
+        s, y_train, y_test = self.settings, self.labels["train"], self.labels["test"]
+        subset = data.take_per_class(y_train, per_class, seed=seed)
+        out: dict[str, dict] = {}
+        if "from scratch" in self.strategies:
+            keras.utils.set_random_seed(seed)
+            model = training.compile_classifier(scratch_cnn(s.scratch_size, self.num_classes))
+            with training.timer() as t:
+                h = training.fit(model, self.small["train"][subset],
+                                 (self.small["test"], y_test), epochs=s.scratch_epochs,
+                                 log_every=0, y=y_train[subset], batch_size=s.batch_size)
+            out["from scratch"] = {"accuracy": float(h.history["val_accuracy"][-1]),
+                                   "seconds": t.seconds}
+        keras.utils.set_random_seed(seed)
+        with training.timer() as t_head:
+            head, h = training.train_head(self.features["train"][subset], y_train[subset],
+                                          self.num_classes,
+                                          validation=(self.features["val"], y_test),
+                                          epochs=s.head_epochs, batch_size=s.batch_size)
+        if "feature extraction" in self.strategies:
+            out["feature extraction"] = {"accuracy": float(h.history["val_accuracy"][-1]),
+                                         "seconds": t_head.seconds}
+        for name, trainer in self.trainers.items():
+            run = trainer.run(y_train, y_test, epochs=s.finetune_epochs,
+                              learning_rate=s.finetune_lr, seed=seed, head=head,
+                              train_subset=subset, batch_size=s.batch_size)
+            out[name] = {"accuracy": run.final, "seconds": t_head.seconds + run.seconds}
+            trainer.restore()
+        if verbose:
+            shown = ", ".join(f"{k} {v['accuracy']:.2f} ({v['seconds']:.0f} s)"
+                              for k, v in out.items())
+            print(f"{self.name} ({self.similarity}), {per_class}/class, seed {seed}: {shown}",
+                  flush=True)
+        return out
+
+
+# ----------------------------------------------------------------------- reading the grid
+def cell_stats(runs: list[dict[str, dict]]) -> dict[str, dict[str, float]]:
+    """Several seeds of one grid cell -> {strategy: {mean, std, seconds, n}}: accuracy mean and
+    population std; seconds is the median (the first run of a model also pays for tracing)."""
+    stats = {}
+    for name in runs[0]:
+        acc = np.array([r[name]["accuracy"] for r in runs], dtype=float)
+        sec = np.array([r[name]["seconds"] for r in runs], dtype=float)
+        stats[name] = {"mean": float(acc.mean()), "std": float(acc.std()),
+                       "seconds": float(np.median(sec)), "n": len(acc)}
+    return stats
+
+
+def winner(stats: dict[str, dict[str, float]], tie: float = 0.0) -> tuple[str, list[str]]:
+    """The strategy with the highest mean accuracy, and every strategy within ``tie`` of it
+    (ties are broken by the shorter wall time, since a tie in accuracy is won on cost)."""
+    best = max(v["mean"] for v in stats.values())
+    close = [k for k, v in stats.items() if v["mean"] >= best - tie - 1e-12]
+    close.sort(key=lambda k: stats[k]["seconds"])
+    top = max(stats, key=lambda k: (stats[k]["mean"], -stats[k]["seconds"]))
+    return top, close
+
+
+def agreement(size: str, similarity: str, stats: dict[str, dict[str, float]],
+              tie: float) -> str:
+    """'agrees', 'agrees (within noise)' or 'disagrees': the seeds' advice vs the measurement."""
+    advised = ADVICE[(size, similarity)][0]
+    top, close = winner(stats, tie)
+    if advised == top:
+        return "agrees"
+    return "agrees (within noise)" if advised in close else "disagrees"
+
+
+def save_grid(path: str | Path, payload: dict) -> None:
+    """Write the grid (cells keyed 'size/similarity') and its provenance as JSON."""
+    Path(path).write_text(json.dumps(payload, indent=1, sort_keys=False) + "\n")
+
+
+def load_grid(path: str | Path) -> dict:
+    """Read a grid written by :func:`save_grid`; cells are keyed 'size/similarity'."""
+    payload = json.loads(Path(path).read_text())
+    missing = {"provenance", "cells"} - set(payload)
+    if missing:
+        raise ValueError(f"{path} is not a strategy grid (missing {sorted(missing)}).")
+    return payload
