@@ -27,7 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from helpers import course  # noqa: E402
+from helpers import course
 
 KEY = re.compile(r"^Key result: (.*)$", re.MULTILINE)
 START, END = "<!-- BENCHMARK:START -->", "<!-- BENCHMARK:END -->"
@@ -59,9 +59,9 @@ def run_notebook(path: Path, env: dict[str, str]) -> dict:
 
 def markdown_table(results: dict) -> str:
     """The lesson map table: lesson, wall time, peak memory, key result."""
-    lines = [f"Measured {results['date']} on {results['machine']} ({results['mode']} mode). "
+    lines = [(f"Measured {results['date']} on {results['machine']} ({results['mode']} mode). "
              "'load' is the 1-minute load average during the run: on 2 cores, above ~2.5 means "
-             "other work shared the CPU and the time is an overestimate.", "",
+             "other work shared the CPU and the time is an overestimate."), "",
              "| lesson | CPU wall time | peak memory | load | key result (from the run) |",
              "|---|---|---|---|---|"]
     for name, title in course.lessons():

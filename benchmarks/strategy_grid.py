@@ -4,7 +4,7 @@
 
 Grid: target data size (small / larger per class) x similarity to ImageNet (flowers / spoken-digit
 spectrograms) x strategy (from scratch, feature extraction, partial and full fine-tuning), every
-cell over several seeds. About 10 minutes on a 2-core CPU. Lesson 10 loads the file and re-runs
+cell over several seeds. About 6 minutes on an idle 2-core CPU. Lesson 10 loads the file and re-runs
 any cell live with `helpers.strategies` (same code, same settings).
 """
 from __future__ import annotations

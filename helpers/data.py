@@ -30,7 +30,7 @@ class ImageFolder:
         """Number of images per class."""
         return {n: int((self.labels == i).sum()) for i, n in enumerate(self.class_names)}
 
-    def subset(self, indices: np.ndarray) -> "ImageFolder":
+    def subset(self, indices: np.ndarray) -> ImageFolder:
         """A new ImageFolder with only the given positions."""
         idx = np.asarray(indices, dtype=int)
         return ImageFolder(self.root, self.class_names, [self.paths[i] for i in idx],
@@ -44,7 +44,7 @@ def _is_readable_image(path: Path) -> str | None:
     try:
         with Image.open(path) as image:
             image.load()
-    except Exception as error:  # Pillow raises many types for bad files
+    except Exception as error:  # noqa: BLE001 - Pillow raises many types for bad files
         return f"{type(error).__name__}: {error}"
     return None
 

@@ -155,23 +155,6 @@ def reseed_dropout(model: keras.Model, seed: int) -> None:
             generator.state.assign(np.array([seed, 0], dtype=generator.state.dtype))
 
 
-class EpochTimer(keras.callbacks.Callback):
-    """Wall time of every epoch (training + validation) in ``self.seconds``.
-
-    Lesson 05 writes it step by step. Put it first in the callback list so that checkpoints
-    written at the end of an epoch are not counted."""
-
-    def __init__(self):
-        super().__init__()
-        self.seconds: list[float] = []
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self._start = time.perf_counter()
-
-    def on_epoch_end(self, epoch, logs=None):
-        self.seconds.append(time.perf_counter() - self._start)
-
-
 class ActivationCache:
     """Activations of a frozen backbone at its cut points, computed once.
 
@@ -290,7 +273,7 @@ class TopTrainer:
         before = [np.array(w.numpy()) for w in trainable]
         loss0, acc0 = self.model.evaluate(x_val, y_val, batch_size=64, verbose=0)
         tr_loss0, tr_acc0 = self.model.evaluate(x_train, y_train, batch_size=64, verbose=0)
-        start, timer = time.perf_counter(), EpochTimer()
+        start, timer = time.perf_counter(), training.EpochTimer()
         history = self.model.fit(x_train, y_train, validation_data=(x_val, y_val),
                                  epochs=epochs, batch_size=batch_size, shuffle=True,
                                  verbose=0, callbacks=[timer]).history

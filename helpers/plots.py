@@ -4,7 +4,7 @@ Every function draws on a new figure and returns it; end the notebook cell with 
 """
 from __future__ import annotations
 
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np

@@ -123,9 +123,15 @@ def dissimilar_target(root: str | Path, test_per_class: int, pool_per_class: int
 
 
 # ----------------------------------------------------------------------------- the contenders
-def scratch_cnn(input_size: int, num_classes: int) -> keras.Model:
-    """A small CNN with random initial weights (lesson 01's from-scratch model, no augmentation:
-    flips would change a spectrogram's meaning)."""
+def scratch_cnn(input_size: int, num_classes: int, pooling: str = "flatten") -> keras.Model:
+    """A small CNN with random initial weights (no augmentation: flips would change a
+    spectrogram's meaning).
+
+    ``pooling="flatten"`` (the grid's baseline) keeps *where* a pattern sits, which a spectrogram
+    needs (which frequency, which moment); ``"average"`` (global average pooling, lesson 01's
+    choice for photos) throws it away."""
+    if pooling not in ("flatten", "average"):
+        raise ValueError(f"pooling={pooling!r}: use 'flatten' or 'average'.")
     return keras.Sequential([
         keras.Input((input_size, input_size, 3)),
         keras.layers.Rescaling(1 / 255),
@@ -134,10 +140,10 @@ def scratch_cnn(input_size: int, num_classes: int) -> keras.Model:
         keras.layers.Conv2D(32, 3, activation="relu"),
         keras.layers.MaxPooling2D(),
         keras.layers.Conv2D(64, 3, activation="relu"),
-        keras.layers.GlobalAveragePooling2D(),
+        keras.layers.Flatten() if pooling == "flatten" else keras.layers.GlobalAveragePooling2D(),
         keras.layers.Dropout(0.2),
         keras.layers.Dense(num_classes, activation="softmax"),
-    ], name="from_scratch")
+    ], name=f"from_scratch_{pooling}")
 
 
 @dataclass
@@ -147,6 +153,7 @@ class Settings:
     small_per_class: int = 5
     larger_per_class: int = 30
     scratch_size: int = 64
+    scratch_pooling: str = "flatten"
     scratch_epochs: int = 40
     head_epochs: int = 40
     finetune_epochs: int = 5
@@ -196,7 +203,8 @@ class Target:
         out: dict[str, dict] = {}
         if "from scratch" in self.strategies:
             keras.utils.set_random_seed(seed)
-            model = training.compile_classifier(scratch_cnn(s.scratch_size, self.num_classes))
+            model = training.compile_classifier(scratch_cnn(s.scratch_size, self.num_classes,
+                                                                  s.scratch_pooling))
             with training.timer() as t:
                 h = training.fit(model, self.small["train"][subset],
                                  (self.small["test"], y_test), epochs=s.scratch_epochs,

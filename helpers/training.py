@@ -5,9 +5,9 @@ Lesson 01 introduces feature caching; lesson 05 explains it in full.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Iterator
 
 import keras
 import numpy as np
@@ -25,6 +25,23 @@ class EpochLogger(keras.callbacks.Callback):
             shown = "  ".join(f"{k} {v:.3f}" for k, v in (logs or {}).items()
                               if k != "learning_rate")
             print(f"{self.prefix}epoch {epoch + 1:>3}  {shown}", flush=True)
+
+
+class EpochTimer(keras.callbacks.Callback):
+    """Wall time of every epoch (training + validation) in ``self.seconds``.
+
+    Lesson 05 writes it step by step. Put it first in the callback list so that checkpoints
+    written at the end of an epoch are not counted."""
+
+    def __init__(self):
+        super().__init__()
+        self.seconds: list[float] = []
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._start = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.seconds.append(time.perf_counter() - self._start)
 
 
 @dataclass

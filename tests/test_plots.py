@@ -1,9 +1,9 @@
 import matplotlib
 
 matplotlib.use("Agg")
-import numpy as np  # noqa: E402
+import numpy as np
 
-from helpers import plots  # noqa: E402
+from helpers import plots
 
 
 def test_learning_curves_have_labels_and_marker():

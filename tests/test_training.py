@@ -53,3 +53,11 @@ def test_timer_and_mean_std():
         sum(range(1000))
     assert t.seconds > 0
     assert training.mean_std([0.5, 0.7]) == "0.600 ± 0.100"
+
+
+def test_epoch_timer_records_every_epoch():
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    model.compile("sgd", "mse")
+    timer = training.EpochTimer()
+    model.fit(np.ones((4, 2)), np.ones((4, 1)), epochs=3, verbose=0, callbacks=[timer])
+    assert len(timer.seconds) == 3 and all(s > 0 for s in timer.seconds)
