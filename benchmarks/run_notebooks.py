@@ -57,24 +57,39 @@ def run_notebook(path: Path, env: dict[str, str]) -> dict:
             "key_results": KEY.findall(outputs)}
 
 
-def markdown_table(results: dict) -> str:
-    """The lesson map table: lesson, wall time, peak memory, key result."""
+def markdown_table(results: dict, link_prefix: str = "") -> str:
+    """The lesson map table: lesson, wall time, peak memory, key result; links to the notebooks
+    start with ``link_prefix`` (the table's folder relative to the repository root)."""
     lines = [(f"Measured {results['date']} on {results['machine']} ({results['mode']} mode). "
              "'load' is the 1-minute load average during the run: on 2 cores, above ~2.5 means "
              "other work shared the CPU and the time is an overestimate."), "",
              "| lesson | CPU wall time | peak memory | load | key result (from the run) |",
              "|---|---|---|---|---|"]
     for name, title in course.lessons():
-        run = results["notebooks"].get(name)
+        run, link = results["notebooks"].get(name), f"[{title}]({link_prefix}notebooks/{name})"
         if run is None:
-            lines.append(f"| [{title}](notebooks/{name}) | not measured | | | |")
+            lines.append(f"| {link} | not measured | | | |")
         elif "error" in run:
-            lines.append(f"| [{title}](notebooks/{name}) | failed | | | {run['error']} |")
+            lines.append(f"| {link} | failed | | | {run['error']} |")
         else:
             key = "; ".join(run["key_results"]) or "-"
-            lines.append(f"| [{title}](notebooks/{name}) | {run['seconds'] / 60:.1f} min | "
+            lines.append(f"| {link} | {run['seconds'] / 60:.1f} min | "
                          f"{run['peak_mib'] / 1024:.1f} GiB | {run.get('load', '?')} | {key} |")
+    done = [run["seconds"] for run in results["notebooks"].values() if "error" not in run]
+    lines.append(f"| all lessons measured ({len(done)}) | {sum(done) / 60:.1f} min | | | |")
     return "\n".join(lines)
+
+
+def write_reports(results: dict) -> None:
+    """results.json, RESULTS.md and the table between the README's BENCHMARK markers."""
+    course.BENCHMARK.write_text(json.dumps(results, indent=2) + "\n")
+    (ROOT / "benchmarks" / "RESULTS.md").write_text(
+        f"# Benchmark\n\n{markdown_table(results, link_prefix='../')}\n")
+    readme = ROOT / "README.md"
+    text = readme.read_text()
+    if START in text and END in text:
+        head, rest = text.split(START, 1)
+        readme.write_text(f"{head}{START}\n{markdown_table(results)}\n{END}{rest.split(END, 1)[1]}")
 
 
 def main() -> int:
@@ -103,14 +118,7 @@ def main() -> int:
         run = run_notebook(path, env)
         results["notebooks"][path.name] = run
         print(f"{path.name:<45} {json.dumps(run)}", flush=True)
-    course.BENCHMARK.write_text(json.dumps(results, indent=2) + "\n")
-    table = markdown_table(results)
-    (ROOT / "benchmarks" / "RESULTS.md").write_text(f"# Benchmark\n\n{table}\n")
-    readme = ROOT / "README.md"
-    text = readme.read_text()
-    if START in text and END in text:
-        head, rest = text.split(START, 1)
-        readme.write_text(f"{head}{START}\n{table}\n{END}{rest.split(END, 1)[1]}")
+    write_reports(results)
     return 0
 
 
