@@ -20,7 +20,7 @@ class BackboneSpec:
     constructor: str  # attribute of keras.applications
     input_size: int
     preprocessing: str  # keras.applications sub-module whose preprocess_input applies, or "none"
-    weights_asset: str  # name in helpers.assets.REGISTRY
+    weights_asset: str  # name in helpers.assets.REGISTRY; "" = Keras downloads and caches them
     kwargs: dict = field(default_factory=dict)
 
 
@@ -40,13 +40,32 @@ CATALOG: dict[str, BackboneSpec] = {
     ]
 }
 DEFAULT_BACKBONE = "mobilenet_v2_0.35"
+# Native input sizes of keras.applications models that are not 224 px.
+NATIVE_SIZE = {"InceptionV3": 299, "InceptionResNetV2": 299, "Xception": 299, "NASNetLarge": 331}
+
+
+def application_family(name: str) -> str | None:
+    """The ``keras.applications`` sub-module (preprocessing family) of a model constructor such
+    as ``"ResNet50"`` -> ``"resnet50"``; None if ``name`` is not a keras.applications model."""
+    constructor = getattr(keras.applications, name, None)
+    if not name[:1].isupper() or not callable(constructor):
+        return None
+    family = constructor.__module__.rsplit(".", 1)[-1]  # keras.src.applications.resnet -> resnet
+    return family if hasattr(getattr(keras.applications, family, None), "preprocess_input") \
+        else None
 
 
 def spec(key: str) -> BackboneSpec:
-    """Look up a backbone by key; the error lists the valid keys."""
-    if key not in CATALOG:
-        raise KeyError(f"Unknown backbone {key!r}. Choose one of: {', '.join(CATALOG)}.")
-    return CATALOG[key]
+    """A catalog backbone by key, or any ``keras.applications`` model by its constructor name
+    (e.g. ``"ResNet50"``: native input size, its own preprocessing, weights through Keras)."""
+    if key in CATALOG:
+        return CATALOG[key]
+    family = application_family(key)
+    if family is None:
+        raise KeyError(f"Unknown backbone {key!r}. Choose a catalog key ({', '.join(CATALOG)}) "
+                       "or a keras.applications model name such as 'ResNet50' or "
+                       "'EfficientNetV2B0'.")
+    return BackboneSpec(key, key, NATIVE_SIZE.get(key, 224), family, weights_asset="")
 
 
 def available_backbones() -> list[str]:
@@ -85,11 +104,19 @@ def build_backbone(key: str = DEFAULT_BACKBONE, weights: str | None = "imagenet"
     ``weights=None`` builds the same architecture with random weights (training from scratch).
     """
     s = spec(key)
-    if weights == "imagenet":
+    if weights == "imagenet" and s.weights_asset:
         assets.weights_path(s.weights_asset)  # clear error before Keras tries the internet
     constructor = getattr(keras.applications, s.constructor)
-    base = constructor(include_top=False, weights=weights,
-                       input_shape=(s.input_size, s.input_size, 3), **s.kwargs)
+    try:
+        base = constructor(include_top=False, weights=weights,
+                           input_shape=(s.input_size, s.input_size, 3), **s.kwargs)
+    except Exception as error:
+        if "URL fetch failure" not in str(error):
+            raise
+        raise RuntimeError(
+            f"Could not download the ImageNet weights of {key} ({error}). Connect to the "
+            "internet once (Keras keeps them in ~/.keras/models), or pick a backbone that "
+            f"is already on disk: {', '.join(available_backbones()) or 'none yet'}.") from error
     base.trainable = False
     return base
 

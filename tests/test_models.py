@@ -21,8 +21,31 @@ def test_imagenet_weights_load():
 
 
 def test_unknown_backbone_lists_choices():
-    with pytest.raises(KeyError, match="mobilenet_v2_0.35"):
+    with pytest.raises(KeyError, match="mobilenet_v2_0.35.*ResNet50"):
         models.spec("resnet")
+    with pytest.raises(KeyError):
+        models.spec("preprocess_input")  # a function of keras.applications, not a model
+
+
+def test_any_keras_application_by_name():
+    resnet, xception = models.spec("ResNet50"), models.spec("Xception")
+    assert (resnet.constructor, resnet.input_size, resnet.weights_asset) == ("ResNet50", 224, "")
+    assert resnet.preprocessing == "resnet"
+    assert (xception.input_size, xception.preprocessing) == (299, "xception")
+    assert models.application_family("DenseNet121") == "densenet"
+    assert models.application_family("Dense") is None
+
+
+def test_non_catalog_backbone_builds_and_explains_a_failed_download(monkeypatch):
+    base = models.build_backbone("MobileNetV3Small", weights=None)
+    assert base.trainable is False and base.output_shape[1:3] == (7, 7)
+
+    def offline(*args, **kwargs):  # what keras.utils.get_file raises without a network
+        raise Exception("URL fetch failure on https://example.invalid/w.h5: None -- offline")  # noqa: TRY002
+
+    monkeypatch.setattr("keras.src.utils.file_utils.get_file", offline)
+    with pytest.raises(RuntimeError, match="Could not download the ImageNet weights of DenseNet121"):
+        models.build_backbone("DenseNet121")
 
 
 def test_classifier_shapes_and_only_head_trainable(random_base):
