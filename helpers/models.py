@@ -46,7 +46,7 @@ NATIVE_SIZE = {"InceptionV3": 299, "InceptionResNetV2": 299, "Xception": 299, "N
 
 def application_family(name: str) -> str | None:
     """The ``keras.applications`` sub-module (preprocessing family) of a model constructor such
-    as ``"ResNet50"`` -> ``"resnet50"``; None if ``name`` is not a keras.applications model."""
+    as ``"ResNet50"`` -> ``"resnet"``; None if ``name`` is not a keras.applications model."""
     constructor = getattr(keras.applications, name, None)
     if not name[:1].isupper() or not callable(constructor):
         return None

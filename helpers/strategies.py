@@ -203,8 +203,8 @@ class Target:
         out: dict[str, dict] = {}
         if "from scratch" in self.strategies:
             keras.utils.set_random_seed(seed)
-            model = training.compile_classifier(scratch_cnn(s.scratch_size, self.num_classes,
-                                                                  s.scratch_pooling))
+            cnn = scratch_cnn(s.scratch_size, self.num_classes, s.scratch_pooling)
+            model = training.compile_classifier(cnn)
             with training.timer() as t:
                 h = training.fit(model, self.small["train"][subset],
                                  (self.small["test"], y_test), epochs=s.scratch_epochs,
