@@ -99,6 +99,9 @@ def stratified_split(labels: np.ndarray, test_fraction: float, seed: int = 0
     """Split positions into (train, test) with the same class proportions in both."""
     from sklearn.model_selection import train_test_split
 
+    if not 0 < test_fraction < 1:
+        raise DataError(f"test_fraction={test_fraction}: use a fraction between 0 and 1, "
+                        "e.g. 0.25 for a quarter of the examples.")
     positions = np.arange(len(labels))
     train, test = train_test_split(positions, test_size=test_fraction, stratify=labels,
                                    random_state=seed)
@@ -134,6 +137,11 @@ def load_images(paths: list[Path], image_size: int | tuple[int, int]) -> np.ndar
 
     if not paths:
         return np.empty((0, *size, 3), dtype=np.uint8)
+    missing = [str(p) for p in paths if not Path(p).is_file()]
+    if missing:
+        raise DataError(f"{len(missing)} of {len(paths)} image files do not exist, e.g. "
+                        f"{missing[0]}. Scan the folder again (data.scan_image_folder) or "
+                        "re-download the dataset.")
     ds = tf.data.Dataset.from_tensor_slices([str(p) for p in paths])
     ds = ds.map(decode, num_parallel_calls=tf.data.AUTOTUNE).batch(256)
     return np.concatenate([batch.numpy() for batch in ds])

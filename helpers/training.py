@@ -116,11 +116,27 @@ def build_head(feature_dim: int, num_classes: int, dropout: float = 0.2,
     return keras.Model(inputs, outputs, name="head")
 
 
+def check_labels(features: np.ndarray, labels: np.ndarray, num_classes: int, name: str) -> None:
+    """Raise a clear ValueError unless there is one integer label in [0, num_classes) per row."""
+    labels = np.asarray(labels)
+    if len(features) != len(labels):
+        raise ValueError(f"The {name} set has {len(features)} feature rows but {len(labels)} "
+                         "labels; pass one label per image.")
+    if labels.size and (not np.issubdtype(labels.dtype, np.integer)
+                        or labels.min() < 0 or labels.max() >= num_classes):
+        raise ValueError(f"The {name} labels must be integers from 0 to {num_classes - 1} "
+                         f"(num_classes={num_classes}); got {labels.dtype} values from "
+                         f"{labels.min()} to {labels.max()}.")
+
+
 def train_head(features: np.ndarray, labels: np.ndarray, num_classes: int,
                validation: tuple[np.ndarray, np.ndarray] | None = None, epochs: int = 30,
                learning_rate: float = 1e-3, dropout: float = 0.2, batch_size: int = 32,
                log_every: int = 0) -> tuple[keras.Model, keras.callbacks.History]:
     """Train a new head on cached features (seconds, not minutes); return (head, history)."""
+    check_labels(features, labels, num_classes, "training")
+    if validation is not None:
+        check_labels(*validation, num_classes, "validation")
     head = compile_classifier(build_head(features.shape[1], num_classes, dropout), learning_rate)
     history = fit(head, features, validation, epochs=epochs, log_every=log_every,
                   y=labels, batch_size=batch_size, shuffle=True)

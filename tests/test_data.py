@@ -83,3 +83,13 @@ def test_to_dataset_batches_float_images():
     assert batches[0][0].dtype.name == "float32"
     with pytest.raises(data.DataError, match="5 images but 4 labels"):
         data.to_dataset(images, np.arange(4))
+
+
+def test_load_images_names_a_missing_file(tmp_path):
+    with pytest.raises(data.DataError, match="gone.jpg"):
+        data.load_images([tmp_path / "gone.jpg"], 32)
+
+
+def test_stratified_split_rejects_a_fraction_outside_0_1():
+    with pytest.raises(data.DataError, match="test_fraction=1.5"):
+        data.stratified_split(np.array([0, 1, 0, 1]), 1.5)

@@ -61,3 +61,14 @@ def test_epoch_timer_records_every_epoch():
     timer = training.EpochTimer()
     model.fit(np.ones((4, 2)), np.ones((4, 1)), epochs=3, verbose=0, callbacks=[timer])
     assert len(timer.seconds) == 3 and all(s > 0 for s in timer.seconds)
+
+
+def test_train_head_checks_labels_before_training():
+    features = np.zeros((6, 4), np.float32)
+    with pytest.raises(ValueError, match="6 feature rows but 3 labels"):
+        training.train_head(features, np.array([0, 1, 0]), 2, epochs=1)
+    with pytest.raises(ValueError, match="integers from 0 to 1"):
+        training.train_head(features, np.array([0, 1, 2, 0, 1, 2]), 2, epochs=1)
+    with pytest.raises(ValueError, match="validation labels"):
+        training.train_head(features, np.zeros(6, int), 2, epochs=1,
+                            validation=(features, np.full(6, 0.5)))
