@@ -3,7 +3,6 @@ import numpy as np
 import pytest
 
 from helpers import negative_transfer as nt
-from helpers import training
 
 
 def test_corrupt_labels_fraction_and_range():
@@ -38,13 +37,3 @@ def test_copy_layers_copies_and_freezes():
     assert not target.get_layer("hidden1").trainable and target.get_layer("head").trainable
     with pytest.raises(ValueError, match="must exist in both"):
         nt.copy_layers(source, target, ["hidden9"], freeze=False)
-
-
-def test_fit_repeated_makes_epochs_times_the_steps():
-    keras.utils.set_random_seed(0)
-    x = np.random.default_rng(0).normal(size=(8, 4)).astype("float32")
-    y = (x[:, 0] > 0).astype(int)
-    model = training.compile_classifier(training.build_head(4, 2, dropout=0.0), 0.05)
-    training.fit_repeated(model, x, y, epochs=50, batch_size=4)
-    assert int(model.optimizer.iterations.numpy()) == 100
-    assert model.evaluate(x, y, verbose=0)[1] == 1.0

@@ -72,3 +72,13 @@ def test_train_head_checks_labels_before_training():
     with pytest.raises(ValueError, match="validation labels"):
         training.train_head(features, np.zeros(6, int), 2, epochs=1,
                             validation=(features, np.full(6, 0.5)))
+
+
+def test_fit_repeated_makes_epochs_times_the_steps():
+    keras.utils.set_random_seed(0)
+    x = np.random.default_rng(0).normal(size=(8, 4)).astype("float32")
+    y = (x[:, 0] > 0).astype(int)
+    model = training.compile_classifier(training.build_head(4, 2, dropout=0.0), 0.05)
+    training.fit_repeated(model, x, y, epochs=50, batch_size=4)
+    assert int(model.optimizer.iterations.numpy()) == 100
+    assert model.evaluate(x, y, verbose=0)[1] == 1.0
