@@ -29,6 +29,11 @@ DATASET_FIXTURES = {
     "cats_and_dogs_filtered": "cats_and_dogs_small",
     "fsdd": "fsdd",
     "sentiment_labelled_sentences": "sentiment_labelled_sentences",
+    "mnist": "mnist_subset",  # 5,000 real MNIST digits in the layout of Keras' mnist.npz
+    "usps": "usps",
+    "pneumoniamnist": "pneumoniamnist",
+    "glove_6B_50d": "glove_6B_50d",  # the 50,000 most frequent words
+    "ucr": "ucr",  # five of the archive's data sets
 }
 
 

@@ -24,7 +24,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 ASSETS_ENV = "TL_COURSE_ASSETS"
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".gif")
 
 
 class AssetError(RuntimeError):
@@ -33,7 +32,10 @@ class AssetError(RuntimeError):
 
 @dataclass(frozen=True)
 class Asset:
-    """A downloadable file. ``kind`` is 'weights' (Keras cache 'models/') or 'dataset'."""
+    """A downloadable file. ``kind`` is 'weights' (Keras cache 'models/') or 'dataset'.
+
+    A dataset is an archive extracted into ``datasets/<name>/`` or, with ``archive=False``, one
+    data file kept as it is in ``datasets/<name>/<filename>``."""
 
     name: str
     kind: str
@@ -41,12 +43,14 @@ class Asset:
     description: str
     size_mb: float
     sha256: str | None = None
-    # For datasets: entries that must exist inside the extracted root.
+    # For datasets: entries (or glob patterns) that must exist inside the extracted root.
     expected: tuple[str, ...] = field(default_factory=tuple)
+    archive: bool = True
+    saved_as: str = ""  # file name on disk when the URL does not end in it
 
     @property
     def filename(self) -> str:
-        return self.url.rsplit("/", 1)[-1]
+        return self.saved_as or self.url.rsplit("/", 1)[-1].split("?")[0]
 
 
 _KA = "https://storage.googleapis.com/tensorflow/keras-applications"
@@ -85,6 +89,29 @@ REGISTRY: dict[str, Asset] = {
               "https://archive.ics.uci.edu/static/public/331/sentiment+labelled+sentences.zip",
               "UCI Sentiment Labelled Sentences, 3,000 sentences (CC BY 4.0)", 0.1,
               expected=("amazon_cells_labelled.txt", "imdb_labelled.txt", "yelp_labelled.txt")),
+        Asset("mnist", "dataset", "https://storage.googleapis.com/tensorflow/tf-keras-datasets/mnist.npz",
+              "MNIST handwritten digits, 60,000 + 10,000 (CC BY-SA 3.0)", 11.5,
+              sha256="731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1",
+              expected=("mnist.npz",), archive=False),
+        Asset("usps", "dataset",
+              "https://github.com/niuers/Learning-From-Data-A-Short-Course/raw/879a698b/data/usps.h5",
+              "USPS handwritten digits, 7,291 + 2,007 at 16 x 16 (Hull 1994)", 6.3,
+              sha256="734f88c541104a956d88be2c95d03b4a463ffd74ccc2ba9c80841fb98e3fcb36",
+              expected=("usps.h5",), archive=False),
+        Asset("pneumoniamnist", "dataset",
+              "https://zenodo.org/records/10519652/files/pneumoniamnist.npz?download=1",
+              "PneumoniaMNIST chest X-rays at 28 x 28, MedMNIST v2 (CC BY 4.0)", 4.2,
+              expected=("pneumoniamnist.npz",), archive=False),
+        Asset("glove_6B_50d", "dataset",
+              "https://github.com/RaRe-Technologies/gensim-data/releases/download/"
+              "glove-wiki-gigaword-50/glove-wiki-gigaword-50.gz",
+              "GloVe 6B 50-d word vectors, 400,000 words (PDDL 1.0)", 66.0,
+              expected=("glove*",), archive=False),
+        Asset("ucr", "dataset",
+              "https://github.com/Aaron-LHR/LSTM-FCN/archive/2e297b31.zip",
+              "UCR time-series archive 2018, a repository's copy (ECG200, ECGFiveDays, TwoLeadECG, "
+              "GunPoint, ECG5000 among others)", 300.0,
+              expected=("ECG200", "ECGFiveDays", "TwoLeadECG", "GunPoint")),
     ]
 }
 
@@ -149,6 +176,8 @@ def _download(asset: Asset, cache_subdir: str, cache_dir: Path, extract: bool) -
 
     previous = socket.getdefaulttimeout()
     socket.setdefaulttimeout(60)
+    if asset.kind == "dataset" and not asset.archive:
+        cache_subdir, extract = f"{cache_subdir}/{asset.name}", False
     try:
         fname = asset.name if extract else asset.filename
         return Path(keras.utils.get_file(
@@ -181,7 +210,7 @@ def find_dataset_root(folder: Path, expected: tuple[str, ...]) -> Path | None:
         return None
     candidates = [folder, *sorted(p for p in folder.rglob("*") if p.is_dir())]
     for candidate in candidates:
-        if all((candidate / sub).exists() for sub in expected):
+        if all(any(candidate.glob(sub)) for sub in expected):
             return candidate
     return None
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from helpers.assets import IMAGE_SUFFIXES
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".gif")
 
 
 class DataError(ValueError):
@@ -159,3 +159,21 @@ def to_dataset(images: np.ndarray, labels: np.ndarray, batch_size: int = 32,
         ds = ds.shuffle(len(images), seed=seed, reshuffle_each_iteration=True)
     ds = ds.batch(batch_size).map(lambda x, y: (tf.cast(x, tf.float32), y))
     return ds.prefetch(tf.data.AUTOTUNE)
+
+
+def split_pool_test(labels: np.ndarray, test_per_class: int, pool_per_class: int,
+                    seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Disjoint positions: a fixed test set and a training pool, both balanced per class."""
+    both = take_per_class(labels, test_per_class + pool_per_class, seed=seed)
+    test = both[take_per_class(labels[both], test_per_class, seed=seed + 1)]
+    return np.setdiff1d(both, test), test
+
+
+def to_image(grey: np.ndarray, size: int) -> np.ndarray:
+    """A 2-D array in [0, 1] -> uint8 image (size, size, 3), grey repeated over the 3 channels
+    (how a spectrogram or a digit goes into an ImageNet backbone)."""
+    import keras
+
+    resized = keras.ops.image.resize(grey[..., None] * 255.0, (size, size), antialias=True)
+    pixels = np.clip(np.round(keras.ops.convert_to_numpy(resized)), 0, 255).astype(np.uint8)
+    return np.repeat(pixels, 3, axis=-1)

@@ -1,9 +1,12 @@
-"""Where the course runs: Colab or local, quick mode for tests, seeding, an environment report."""
+"""Where the course runs: Colab or local, quick mode for tests, seeding, an environment report,
+and ``start_lesson``, the one call at the top of every lesson."""
 from __future__ import annotations
 
 import os
 import platform
 import sys
+import time
+from dataclasses import dataclass, field
 from typing import TypeVar
 
 QUICK_ENV = "TL_COURSE_QUICK"
@@ -60,3 +63,34 @@ def environment_report(print_it: bool = True) -> dict[str, str]:
         for key, value in report.items():
             print(f"{key:<{width}}  {value}")
     return report
+
+
+@dataclass
+class LessonClock:
+    """Started by :func:`start_lesson`; ``elapsed()`` gives the seconds since then."""
+
+    started: float = field(default_factory=time.perf_counter)
+
+    def elapsed(self) -> float:
+        """Seconds since the lesson started."""
+        return time.perf_counter() - self.started
+
+
+def quiet_tensorflow() -> None:
+    """Hide TensorFlow's C++ notices and Python warnings about tracing (errors still show).
+
+    The C++ level only takes effect if TensorFlow is not imported yet, so call it first."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    import tensorflow as tf
+
+    tf.get_logger().setLevel("ERROR")
+
+
+def start_lesson(seed: int = 42, report: bool = True) -> LessonClock:
+    """The setup of every lesson in one call: quiet TensorFlow's logs, seed Python, NumPy and
+    TensorFlow, print the environment report, and start the lesson's clock."""
+    quiet_tensorflow()
+    seed_everything(seed)
+    if report:
+        environment_report()
+    return LessonClock()

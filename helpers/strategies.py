@@ -13,10 +13,7 @@ from pathlib import Path
 
 import keras
 import numpy as np
-from scipy import signal
-from scipy.io import wavfile
-
-from helpers import finetune, models, training
+from helpers import audio, data, finetune, models, training
 
 STRATEGIES = ("from scratch", "feature extraction", "partial fine-tuning", "full fine-tuning")
 SIZES = ("small", "larger")
@@ -38,70 +35,12 @@ ADVICE = {
 }
 
 
-# ----------------------------------------------------------------- spectrogram images (audio)
-def log_spectrogram(wave: np.ndarray, rate: int = 8000, seconds: float = 1.0,
-                    nperseg: int = 256, noverlap: int = 192, floor_db: float = 80.0
-                    ) -> np.ndarray:
-    """Log-power STFT of a clip padded/cropped to ``seconds``, scaled to [0, 1].
-
-    Rows are frequencies (low at the bottom row), columns are time frames. The loudest bin maps
-    to 1 and everything ``floor_db`` below it (or quieter) to 0."""
-    wave = np.asarray(wave, dtype=np.float64)
-    if wave.ndim > 1:
-        wave = wave.mean(axis=1)
-    length = int(rate * seconds)
-    wave = np.pad(wave[:length], (0, max(0, length - len(wave))))
-    _, _, z = signal.stft(wave, fs=rate, nperseg=nperseg, noverlap=noverlap)
-    power_db = 10 * np.log10(np.abs(z) ** 2 + 1e-12)
-    scaled = (power_db - (power_db.max() - floor_db)) / floor_db
-    return np.clip(scaled, 0.0, 1.0)[::-1].astype(np.float32)
-
-
-def to_image(spec: np.ndarray, size: int) -> np.ndarray:
-    """A [0, 1] 2-D array -> uint8 image (size, size, 3), grey repeated over the 3 channels."""
-    resized = keras.ops.image.resize(spec[..., None] * 255.0, (size, size), antialias=True)
-    grey = np.clip(np.round(keras.ops.convert_to_numpy(resized)), 0, 255).astype(np.uint8)
-    return np.repeat(grey, 3, axis=-1)
-
-
-def fsdd_index(root: str | Path) -> tuple[list[Path], np.ndarray, np.ndarray]:
-    """Free Spoken Digit Dataset files ``{digit}_{speaker}_{i}.wav``: (paths, digits, speakers)."""
-    folder = Path(root) / "recordings" if (Path(root) / "recordings").is_dir() else Path(root)
-    paths = sorted(folder.glob("*.wav"))
-    if not paths:
-        raise FileNotFoundError(f"No .wav files in {folder}.")
-    parts = [p.stem.split("_") for p in paths]
-    return paths, np.array([int(d) for d, _, _ in parts]), np.array([s for _, s, _ in parts])
-
-
-def spectrogram_images(paths: list[Path], sizes: tuple[int, ...]) -> dict[int, np.ndarray]:
-    """Read wav files and return their spectrogram images at each size: {size: uint8 array}."""
-    specs = []
-    for path in paths:
-        rate, wave = wavfile.read(path)
-        specs.append(log_spectrogram(wave, rate))
-    return {s: np.stack([to_image(x, s) for x in specs]) if specs
-            else np.empty((0, s, s, 3), np.uint8) for s in sizes}
-
-
 # ------------------------------------------------------------------------- the two targets
-def split_pool_test(labels: np.ndarray, test_per_class: int, pool_per_class: int,
-                    seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """Disjoint positions: a fixed test set and a training pool, both balanced per class."""
-    from helpers import data
-
-    both = data.take_per_class(labels, test_per_class + pool_per_class, seed=seed)
-    test = both[data.take_per_class(labels[both], test_per_class, seed=seed + 1)]
-    return np.setdiff1d(both, test), test
-
-
 def similar_target(root: str | Path, test_per_class: int, pool_per_class: int,
                    small_size: int) -> tuple[dict, dict, dict, list[str]]:
     """Flower photos (close to ImageNet): (pixels, small, labels, class names) by split."""
-    from helpers import data
-
     folder = data.scan_image_folder(root)
-    pool, test = split_pool_test(folder.labels, test_per_class, pool_per_class)
+    pool, test = data.split_pool_test(folder.labels, test_per_class, pool_per_class)
     pixels = {k: data.load_images([folder.paths[i] for i in idx], 224)
               for k, idx in (("train", pool), ("test", test))}
     small = {k: keras.ops.convert_to_numpy(keras.ops.image.resize(
@@ -113,11 +52,11 @@ def similar_target(root: str | Path, test_per_class: int, pool_per_class: int,
 def dissimilar_target(root: str | Path, test_per_class: int, pool_per_class: int,
                       small_size: int) -> tuple[dict, dict, dict, list[str]]:
     """Spectrograms of spoken digits (far from ImageNet): (pixels, small, labels, names)."""
-    paths, digits, _ = fsdd_index(root)
-    pool, test = split_pool_test(digits, test_per_class, pool_per_class)
+    paths, digits, _ = audio.fsdd_index(root)
+    pool, test = data.split_pool_test(digits, test_per_class, pool_per_class)
     pixels, small, labels = {}, {}, {}
     for k, idx in (("train", pool), ("test", test)):
-        images = spectrogram_images([paths[i] for i in idx], (224, small_size))
+        images = audio.spectrogram_images([paths[i] for i in idx], (224, small_size))
         pixels[k], small[k], labels[k] = images[224], images[small_size], digits[idx]
     return pixels, small, labels, [str(d) for d in range(10)]
 
@@ -196,8 +135,6 @@ class Target:
 
         Fine-tuning starts from the feature-extraction head (train the new layers first, then
         unfreeze); its seconds include that head's training."""
-        from helpers import data
-
         s, y_train, y_test = self.settings, self.labels["train"], self.labels["test"]
         subset = data.take_per_class(y_train, per_class, seed=seed)
         out: dict[str, dict] = {}

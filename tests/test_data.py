@@ -93,3 +93,20 @@ def test_load_images_names_a_missing_file(tmp_path):
 def test_stratified_split_rejects_a_fraction_outside_0_1():
     with pytest.raises(data.DataError, match="test_fraction=1.5"):
         data.stratified_split(np.array([0, 1, 0, 1]), 1.5)
+
+
+def test_to_image_shape_and_grey():
+    spec = np.zeros((129, 126), np.float32)
+    spec[:64] = 1.0  # top half loud, bottom half silent
+    image = data.to_image(spec, 32)
+    assert image.shape == (32, 32, 3) and image.dtype == np.uint8
+    assert np.array_equal(image[..., 0], image[..., 2])
+    assert image[2, :, 0].min() > 240 and image[-3, :, 0].max() < 15
+
+
+def test_split_pool_test_is_disjoint_and_balanced():
+    labels = np.repeat(np.arange(3), 10)
+    pool, test = data.split_pool_test(labels, test_per_class=2, pool_per_class=5, seed=0)
+    assert not set(pool) & set(test)
+    assert np.bincount(labels[test]).tolist() == [2, 2, 2]
+    assert np.bincount(labels[pool]).tolist() == [5, 5, 5]

@@ -30,3 +30,13 @@ def test_environment_report_names_versions(capsys):
     report = environment.environment_report()
     assert report["tensorflow"][0].isdigit() and report["keras"].startswith("3.")
     assert "tensorflow" in capsys.readouterr().out
+
+
+def test_start_lesson_seeds_reports_and_times(capsys):
+    clock = environment.start_lesson(seed=3)
+    first = np.random.rand(2)
+    assert "quick mode" in capsys.readouterr().out
+    environment.start_lesson(seed=3, report=False)
+    assert np.array_equal(first, np.random.rand(2))
+    assert capsys.readouterr().out == ""
+    assert 0 <= clock.elapsed() < 600

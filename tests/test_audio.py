@@ -1,0 +1,51 @@
+"""Unit tests for helpers.audio: spectrograms of generated tones and the FSDD index."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy.io import wavfile
+
+from helpers import audio
+
+
+def tone(freq: float, seconds: float = 0.5, rate: int = 8000) -> np.ndarray:
+    t = np.arange(int(rate * seconds)) / rate
+    return (0.5 * np.sin(2 * np.pi * freq * t) * 32767).astype(np.int16)
+
+
+def test_log_spectrogram_finds_the_tone_and_pads():
+    spec = audio.log_spectrogram(tone(1000.0), rate=8000, seconds=1.0)
+    assert spec.shape[0] == 129  # nperseg 256 -> 129 frequency bins
+    assert spec.min() >= 0.0 and spec.max() == pytest.approx(1.0)
+    # rows run from high to low frequency; 1000 Hz of 4000 Hz -> bin 32 from the bottom
+    loudest_row = int(np.argmax(spec[:, : spec.shape[1] // 4].mean(axis=1)))
+    assert abs((spec.shape[0] - 1 - loudest_row) - 32) <= 1
+    # the second half of the 1-s window is padding (silence) -> near 0
+    assert spec[:, -spec.shape[1] // 4:].mean() < 0.05
+
+
+def test_log_spectrogram_separates_two_tones():
+    low = audio.log_spectrogram(tone(300.0))
+    high = audio.log_spectrogram(tone(3000.0))
+    assert np.abs(low - high).mean() > 0.05
+
+
+def test_fsdd_index_and_images(tmp_path):
+    rec = tmp_path / "recordings"
+    rec.mkdir()
+    for digit, speaker, i in [(3, "jackson", 0), (7, "theo", 1), (3, "theo", 2)]:
+        wavfile.write(rec / f"{digit}_{speaker}_{i}.wav", 8000, tone(200.0 * (digit + 1)))
+    paths, digits, speakers = audio.fsdd_index(tmp_path)
+    assert sorted(digits.tolist()) == [3, 3, 7]
+    assert set(speakers) == {"jackson", "theo"}
+    images = audio.spectrogram_images(paths, (16, 8))
+    assert images[16].shape == (3, 16, 16, 3) and images[8].shape == (3, 8, 8, 3)
+    with pytest.raises(FileNotFoundError):
+        audio.fsdd_index(tmp_path / "nothing")
+
+
+def test_fsdd_index_names_a_foreign_file(tmp_path):
+    wavfile.write(tmp_path / "3_theo_0.wav", 8000, tone(300.0))
+    wavfile.write(tmp_path / "my recording.wav", 8000, tone(300.0))
+    with pytest.raises(ValueError, match="my recording.wav"):
+        audio.fsdd_index(tmp_path)
