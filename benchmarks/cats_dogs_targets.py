@@ -68,8 +68,7 @@ def run_dataset(name: str, args) -> dict:
         x_train = np.concatenate([x_train, x_train[:, :, ::-1]])
         y_train = np.concatenate([y_train, y_train])
     base = models.build_backbone(args.backbone)
-    cache = finetune.ActivationCache(base, spec.preprocessing, {"train": x_train, "val": x_val},
-                                     deepest=args.depth)
+    cache = finetune.ActivationCache(base, {"train": x_train, "val": x_val}, deepest=args.depth)
     pooled = cache.pooled()
     trainer = finetune.TopTrainer(base, cache, args.depth, len(classes), optimizer=args.optimizer)
     print(f"{name}: {len(x_train)} train / {len(x_val)} validation images, "

@@ -13,7 +13,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.patches import Patch
 
-from helpers import finetune
+from helpers import cutting, finetune, models
 
 STATE_COLORS = {"frozen": "#b0b0b0", "trainable": "#1f77b4", "batchnorm (frozen)": "#ff7f0e"}
 
@@ -22,15 +22,15 @@ def plot_layer_map(base, n_trainable: int, ax=None, title: str | None = None):
     """A strip with one cell per layer of ``base``: frozen, trainable or frozen BatchNorm.
 
     A dotted line marks the deepest point whose activations can be cached for this setting."""
-    states = finetune.layer_states(base, n_trainable)
+    states = models.layer_states(base, n_trainable)
     fig = None
     if ax is None:
         fig, ax = plt.subplots(figsize=(9, 1.6))
     colors = [STATE_COLORS[s] for s in states]
     ax.bar(np.arange(len(states)), np.ones(len(states)), width=1.0, color=colors, linewidth=0)
     if n_trainable:
-        ax.axvline(finetune.cut_for(base, n_trainable) + 0.5, color="black", linestyle=":")
-    n_params = finetune.trainable_params(base, n_trainable)
+        ax.axvline(cutting.cut_for(base, n_trainable) + 0.5, color="black", linestyle=":")
+    n_params = models.trainable_params(base, n_trainable)
     ax.set(xlim=(-0.5, len(states) - 0.5), yticks=[], xlabel="layer (input -> output)",
            title=title or f"top {n_trainable} of {len(states)} layers unfrozen: "
                           f"{n_params:,} base parameters train")

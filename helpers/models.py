@@ -1,6 +1,9 @@
-"""A small catalog of pretrained backbones, a "backbone + new head" builder and freezing helpers.
+"""Pretrained backbones and everything built on them: the catalog, feature extractors, the one
+new-head builder, a small CNN trained from scratch, and the one rule for which layers train.
 
 Lesson 02 explains how to choose a backbone, lesson 03 the new head, lesson 04 freezing.
+A backbone built here carries its preprocessing (``base.preprocessing``), so every builder
+attaches the right one unless a lesson passes another on purpose.
 """
 from __future__ import annotations
 
@@ -118,13 +121,60 @@ def build_backbone(key: str = DEFAULT_BACKBONE, weights: str | None = "imagenet"
             "internet once (Keras keeps them in ~/.keras/models), or pick a backbone that "
             f"is already on disk: {', '.join(available_backbones()) or 'none yet'}.") from error
     base.trainable = False
+    base.preprocessing = s.preprocessing  # builders read it: the backbone carries its preprocessing
     return base
 
 
-def build_classifier(base: keras.Model, num_classes: int, preprocessing: str,
+def preprocessing_of(base: keras.Model, override: str | None = None) -> str:
+    """The preprocessing family to put in front of ``base``: ``override`` if given, else the one
+    :func:`build_backbone` recorded on it."""
+    family = override or getattr(base, "preprocessing", None)
+    if family is None:
+        raise ValueError(f"{base.name} was not built by models.build_backbone, so it does not know "
+                         "its preprocessing; pass preprocessing='mobilenet_v2' (or 'none').")
+    return family
+
+
+def feature_model(key: str = DEFAULT_BACKBONE, weights: str | None = "imagenet",
+                  preprocessing: str | None = None) -> keras.Model:
+    """Raw [0, 255] pixels -> preprocessing -> frozen base -> global average pooling.
+
+    ``preprocessing`` overrides the backbone's own (e.g. ``"none"`` to show what a wrong input
+    scale does); ``weights=None`` gives the same architecture with random weights."""
+    base = build_backbone(key, weights=weights)
+    inputs = keras.Input(shape=base.input_shape[1:], name="pixels")
+    x = Preprocess(preprocessing_of(base, preprocessing), name="preprocess")(inputs)
+    outputs = keras.layers.GlobalAveragePooling2D(name="pool")(base(x, training=False))
+    return keras.Model(inputs, outputs, name=f"{key}_features")
+
+
+def new_head(x, num_classes: int, dropout: float = 0.2, hidden_units: int = 0,
+             pool: bool = True):
+    """The one new-head recipe, applied to tensor ``x``: [pool] -> [Dense(hidden)] -> Dropout ->
+    Dense(softmax). Its layers are always named ``pool``, ``hidden``, ``dropout`` and
+    ``new_head``, so a head trained in one model can be copied into another
+    (``training.copy_head``)."""
+    if pool:
+        x = keras.layers.GlobalAveragePooling2D(name="pool")(x)
+    if hidden_units:
+        x = keras.layers.Dense(hidden_units, activation="relu", name="hidden")(x)
+    x = keras.layers.Dropout(dropout, name="dropout")(x)
+    return keras.layers.Dense(num_classes, activation="softmax", name="new_head")(x)
+
+
+def build_head(feature_dim: int, num_classes: int, dropout: float = 0.2,
+               hidden_units: int = 0) -> keras.Model:
+    """A new head on its own, for cached pooled features (lesson 05)."""
+    inputs = keras.Input(shape=(feature_dim,), name="features")
+    outputs = new_head(inputs, num_classes, dropout, hidden_units, pool=False)
+    return keras.Model(inputs, outputs, name="head")
+
+
+def build_classifier(base: keras.Model, num_classes: int, preprocessing: str | None = None,
                      dropout: float = 0.2, augmentation: keras.layers.Layer | None = None,
                      name: str = "classifier") -> keras.Model:
-    """Raw pixels -> [augmentation] -> preprocessing -> base -> new head.
+    """Raw pixels -> [augmentation] -> preprocessing (the base's own unless given) -> base ->
+    new head.
 
     The base is called with ``training=False``, the usual Keras recipe. Measured in lesson 04:
     Keras 3.15 ``fit()`` does not honour that argument for a nested model (keras-team/keras
@@ -132,26 +182,62 @@ def build_classifier(base: keras.Model, num_classes: int, preprocessing: str,
     """
     inputs = keras.Input(shape=base.input_shape[1:], name="pixels")
     x = augmentation(inputs) if augmentation is not None else inputs
-    x = Preprocess(preprocessing, name="preprocess")(x)
-    x = base(x, training=False)
-    x = keras.layers.GlobalAveragePooling2D(name="pool")(x)
-    x = keras.layers.Dropout(dropout, name="dropout")(x)
-    outputs = keras.layers.Dense(num_classes, activation="softmax", name="new_head")(x)
+    x = Preprocess(preprocessing_of(base, preprocessing), name="preprocess")(x)
+    outputs = new_head(base(x, training=False), num_classes, dropout)
     return keras.Model(inputs, outputs, name=name)
+
+
+def scratch_cnn(input_size: int, num_classes: int, pooling: str = "flatten") -> keras.Model:
+    """A small CNN with random initial weights, the from-scratch baseline (lessons 01, 10).
+
+    ``pooling="flatten"`` keeps *where* a pattern sits, which a spectrogram needs (which
+    frequency, which moment); ``"average"`` (global average pooling) throws it away, which suits
+    photos whose object can be anywhere. No augmentation: a flip would change a spectrogram."""
+    if pooling not in ("flatten", "average"):
+        raise ValueError(f"pooling={pooling!r}: use 'flatten' or 'average'.")
+    return keras.Sequential([
+        keras.Input((input_size, input_size, 3)),
+        keras.layers.Rescaling(1 / 255),
+        keras.layers.Conv2D(16, 3, activation="relu"),
+        keras.layers.MaxPooling2D(),
+        keras.layers.Conv2D(32, 3, activation="relu"),
+        keras.layers.MaxPooling2D(),
+        keras.layers.Conv2D(64, 3, activation="relu"),
+        keras.layers.Flatten() if pooling == "flatten" else keras.layers.GlobalAveragePooling2D(),
+        keras.layers.Dropout(0.2),
+        keras.layers.Dense(num_classes, activation="softmax"),
+    ], name=f"from_scratch_{pooling}")
+
+
+def layer_states(base: keras.Model, n_layers: int, keep_batchnorm_frozen: bool = True
+                 ) -> list[str]:
+    """The one rule for which layers train when the top ``n_layers`` are unfrozen: per layer
+    'frozen', 'trainable' or 'batchnorm (frozen)'. :func:`unfreeze_top` applies it."""
+    if not 0 <= n_layers <= len(base.layers):
+        raise ValueError(f"n_layers must be between 0 and {len(base.layers)}, got {n_layers}.")
+    cut = len(base.layers) - n_layers
+    return ["frozen" if i < cut
+            else "batchnorm (frozen)" if keep_batchnorm_frozen
+            and isinstance(layer, keras.layers.BatchNormalization)
+            else "trainable" for i, layer in enumerate(base.layers)]
 
 
 def unfreeze_top(base: keras.Model, n_layers: int, keep_batchnorm_frozen: bool = True) -> int:
     """Make the last ``n_layers`` layers of ``base`` trainable (the rest frozen); return how many
     layers are trainable. Compile the model again afterwards for the change to take effect."""
-    if not 0 <= n_layers <= len(base.layers):
-        raise ValueError(f"n_layers must be between 0 and {len(base.layers)}, got {n_layers}.")
+    states = layer_states(base, n_layers, keep_batchnorm_frozen)
     base.trainable = True
-    cut = len(base.layers) - n_layers
-    for i, layer in enumerate(base.layers):
-        frozen = i < cut or (keep_batchnorm_frozen
-                             and isinstance(layer, keras.layers.BatchNormalization))
-        layer.trainable = not frozen
-    return sum(layer.trainable for layer in base.layers)
+    for layer, state in zip(base.layers, states):
+        layer.trainable = state == "trainable"
+    return states.count("trainable")
+
+
+def trainable_params(base: keras.Model, n_layers: int) -> int:
+    """Parameters that would train after ``unfreeze_top(base, n_layers)`` (BN frozen), without
+    changing anything."""
+    return sum(count_params(layer.weights)
+               for layer, state in zip(base.layers, layer_states(base, n_layers))
+               if state == "trainable")
 
 
 def count_params(weights: list) -> int:

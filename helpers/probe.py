@@ -1,6 +1,7 @@
 """Choosing a backbone before training: frozen features, fast transferability estimates, speed.
 
-Lesson 02 explains the linear probe and k-NN estimates; lessons 03-04 reuse ``feature_model``.
+Lesson 02 explains the linear probe and k-NN estimates; the features come from
+``models.feature_model``.
 """
 from __future__ import annotations
 
@@ -9,24 +10,6 @@ import time
 
 import keras
 import numpy as np
-
-from helpers import models
-
-
-def feature_model(key: str = models.DEFAULT_BACKBONE, weights: str | None = "imagenet",
-                  preprocessing: str | None = None) -> keras.Model:
-    """Raw [0, 255] pixels -> preprocessing -> frozen base -> global average pooling.
-
-    ``preprocessing`` overrides the backbone's own (e.g. ``"none"`` to show what a wrong input
-    scale does); ``weights=None`` gives the same architecture with random weights.
-    """
-    s = models.spec(key)
-    base = models.build_backbone(key, weights=weights)
-    inputs = keras.Input(shape=(s.input_size, s.input_size, 3), name="pixels")
-    x = models.Preprocess(preprocessing or s.preprocessing, name="preprocess")(inputs)
-    x = base(x, training=False)
-    outputs = keras.layers.GlobalAveragePooling2D(name="pool")(x)
-    return keras.Model(inputs, outputs, name=f"{key}_features")
 
 
 def _folds(labels: np.ndarray, folds: int, seed: int):

@@ -62,29 +62,6 @@ def dissimilar_target(root: str | Path, test_per_class: int, pool_per_class: int
 
 
 # ----------------------------------------------------------------------------- the contenders
-def scratch_cnn(input_size: int, num_classes: int, pooling: str = "flatten") -> keras.Model:
-    """A small CNN with random initial weights (no augmentation: flips would change a
-    spectrogram's meaning).
-
-    ``pooling="flatten"`` (the grid's baseline) keeps *where* a pattern sits, which a spectrogram
-    needs (which frequency, which moment); ``"average"`` (global average pooling, lesson 01's
-    choice for photos) throws it away."""
-    if pooling not in ("flatten", "average"):
-        raise ValueError(f"pooling={pooling!r}: use 'flatten' or 'average'.")
-    return keras.Sequential([
-        keras.Input((input_size, input_size, 3)),
-        keras.layers.Rescaling(1 / 255),
-        keras.layers.Conv2D(16, 3, activation="relu"),
-        keras.layers.MaxPooling2D(),
-        keras.layers.Conv2D(32, 3, activation="relu"),
-        keras.layers.MaxPooling2D(),
-        keras.layers.Conv2D(64, 3, activation="relu"),
-        keras.layers.Flatten() if pooling == "flatten" else keras.layers.GlobalAveragePooling2D(),
-        keras.layers.Dropout(0.2),
-        keras.layers.Dense(num_classes, activation="softmax"),
-    ], name=f"from_scratch_{pooling}")
-
-
 @dataclass
 class Settings:
     """Epochs, learning rates and sizes of one grid (the same for every cell)."""
@@ -97,7 +74,7 @@ class Settings:
     head_epochs: int = 40
     finetune_epochs: int = 5
     finetune_lr: float = 1e-4
-    partial_layers: int = 20  # top layers of MobileNetV2 (0.35) unfrozen: blocks 15-16 + Conv_1
+    partial_fraction: float = 0.13  # share of the base's layers unfrozen (MobileNetV2: top 20)
     batch_size: int = 16
 
 
@@ -114,17 +91,17 @@ class Target:
         self.name, self.similarity, self.settings = name, similarity, settings
         self.small, self.labels, self.num_classes = small, labels, num_classes
         self.base, self.strategies = base, strategies
-        preprocessing = models.spec("mobilenet_v2_0.35").preprocessing
+        self.partial_layers = round(settings.partial_fraction * len(base.layers))
         deepest = len(base.layers) - 1 if "full fine-tuning" in strategies else \
-            settings.partial_layers
+            self.partial_layers
         images = {"train": pixels["train"], "val": pixels["test"]}
-        self.cache = finetune.ActivationCache(base, preprocessing, images, deepest)
+        self.cache = finetune.ActivationCache(base, images, deepest)
         self.cache_seconds = self.cache.seconds
         self.features = self.cache.pooled()
         self.trainers = {}
         if "partial fine-tuning" in strategies:
             self.trainers["partial fine-tuning"] = finetune.TopTrainer(
-                base, self.cache, settings.partial_layers, num_classes)
+                base, self.cache, self.partial_layers, num_classes)
         if "full fine-tuning" in strategies:
             self.trainers["full fine-tuning"] = finetune.TopTrainer(
                 base, self.cache, len(base.layers) - 1, num_classes)
@@ -140,7 +117,7 @@ class Target:
         out: dict[str, dict] = {}
         if "from scratch" in self.strategies:
             keras.utils.set_random_seed(seed)
-            cnn = scratch_cnn(s.scratch_size, self.num_classes, s.scratch_pooling)
+            cnn = models.scratch_cnn(s.scratch_size, self.num_classes, s.scratch_pooling)
             model = training.compile_classifier(cnn)
             with training.timer() as t:
                 h = training.fit(model, self.small["train"][subset],

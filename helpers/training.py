@@ -1,6 +1,7 @@
-"""Training with sensible defaults: compact logs, timing, cached features, a dense head on them.
+"""Training with sensible defaults: compact logs, timing, cached features, a dense head on them,
+and the small utilities that move heads between models and restart runs from the same state.
 
-Lesson 01 introduces feature caching; lesson 05 explains it in full.
+Lesson 01 introduces feature caching; lesson 05 explains it in full; lesson 06 uses the rest.
 """
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from dataclasses import dataclass
 
 import keras
 import numpy as np
+
+from helpers import models
 
 
 class EpochLogger(keras.callbacks.Callback):
@@ -104,18 +107,6 @@ def extract_features(model: keras.Model, images: np.ndarray, batch_size: int = 6
     return model.predict(images, batch_size=batch_size, verbose=0)
 
 
-def build_head(feature_dim: int, num_classes: int, dropout: float = 0.2,
-               hidden_units: int = 0) -> keras.Model:
-    """A new classifier head for cached features: [Dense(hidden)] -> Dropout -> Dense(softmax)."""
-    inputs = keras.Input(shape=(feature_dim,), name="features")
-    x = inputs
-    if hidden_units:
-        x = keras.layers.Dense(hidden_units, activation="relu", name="hidden")(x)
-    x = keras.layers.Dropout(dropout, name="dropout")(x)
-    outputs = keras.layers.Dense(num_classes, activation="softmax", name="new_head")(x)
-    return keras.Model(inputs, outputs, name="head")
-
-
 def check_labels(features: np.ndarray, labels: np.ndarray, num_classes: int, name: str) -> None:
     """Raise a clear ValueError unless there is one integer label in [0, num_classes) per row."""
     labels = np.asarray(labels)
@@ -137,7 +128,8 @@ def train_head(features: np.ndarray, labels: np.ndarray, num_classes: int,
     check_labels(features, labels, num_classes, "training")
     if validation is not None:
         check_labels(*validation, num_classes, "validation")
-    head = compile_classifier(build_head(features.shape[1], num_classes, dropout), learning_rate)
+    head = compile_classifier(models.build_head(features.shape[1], num_classes, dropout),
+                              learning_rate)
     history = fit(head, features, validation, epochs=epochs, log_every=log_every,
                   y=labels, batch_size=batch_size, shuffle=True)
     return head, history
@@ -157,3 +149,40 @@ def mean_std(values) -> str:
     """Format several runs as 'mean ± std' (population std, 3 decimals)."""
     array = np.asarray(values, dtype=float)
     return f"{array.mean():.3f} ± {array.std():.3f}"
+
+
+def copy_head(source: keras.Model, target: keras.Model, layer: str = "new_head") -> None:
+    """Copy the weights of the ``layer`` Dense head from ``source`` into ``target``."""
+    target.get_layer(layer).set_weights(source.get_layer(layer).get_weights())
+
+
+def reinit_head(model: keras.Model, seed: int, layer: str = "new_head") -> None:
+    """Give the head fresh random weights (Glorot uniform kernel, zero bias), as a new head has."""
+    dense = model.get_layer(layer)
+    kernel, bias = dense.get_weights()
+    init = keras.initializers.GlorotUniform(seed=seed)
+    dense.set_weights([np.asarray(init(kernel.shape)), np.zeros_like(bias)])
+
+
+def relative_change(before: list[np.ndarray], after: list[np.ndarray]) -> float:
+    """||after - before|| / ||before|| over all tensors: how far training moved the weights."""
+    num = sum(float(np.sum((a - b) ** 2)) for a, b in zip(after, before))
+    den = sum(float(np.sum(b ** 2)) for b in before)
+    return float(np.sqrt(num / den)) if den else 0.0
+
+
+def reset_optimizer(optimizer: keras.optimizers.Optimizer, learning_rate: float) -> None:
+    """Zero an optimizer's state (step counter, moments) and set its learning rate, so one
+    compiled model can run several experiments without being compiled (and traced) again."""
+    for variable in optimizer.variables:
+        if not variable.path.endswith("learning_rate"):
+            variable.assign(np.zeros(variable.shape, dtype=variable.dtype))
+    optimizer.learning_rate.assign(learning_rate)
+
+
+def reseed_dropout(model: keras.Model, seed: int) -> None:
+    """Restart the random streams of the model's Dropout layers from ``seed``."""
+    for layer in model.layers:
+        generator = getattr(layer, "seed_generator", None)
+        if generator is not None:
+            generator.state.assign(np.array([seed, 0], dtype=generator.state.dtype))

@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 
 from helpers import models
+from tests.tiny_models import tiny_base
 
 
 @pytest.fixture(scope="module")
@@ -78,3 +79,52 @@ def test_preprocess_layer_scales_and_round_trips(tmp_path):
     assert restored.layers[0].family == "mobilenet_v2"
     with pytest.raises(ValueError, match="preprocess_input"):
         models.Preprocess("nonsense")
+
+
+def test_layer_states_and_trainable_params():
+    base = tiny_base()
+    states = models.layer_states(base, 4)
+    assert states == ["frozen", "frozen", "batchnorm (frozen)", "trainable", "trainable",
+                      "trainable"]
+    assert models.layer_states(base, 4, keep_batchnorm_frozen=False)[2] == "trainable"
+    c2, c3 = base.get_layer("c2").count_params(), base.get_layer("c3").count_params()
+    assert models.trainable_params(base, 4) == c2 + c3
+    assert models.trainable_params(base, 0) == 0
+    assert not base.trainable_weights  # nothing was actually unfrozen
+
+
+def test_feature_model_is_frozen_and_pooled():
+    model = models.feature_model("mobilenet_v2_0.35", weights=None, preprocessing="none")
+    assert model.output_shape == (None, 1280)
+    assert model.get_layer("preprocess").family == "none"
+    assert not model.trainable_weights
+
+
+def test_scratch_cnn_outputs_probabilities():
+    model = models.scratch_cnn(32, 4)
+    out = model.predict(np.zeros((2, 32, 32, 3), np.float32), verbose=0)
+    assert out.shape == (2, 4)
+    assert np.allclose(out.sum(axis=1), 1.0, atol=1e-5)
+
+
+def test_scratch_cnn_pooling_keeps_or_drops_position():
+    flat, avg = models.scratch_cnn(32, 4), models.scratch_cnn(32, 4, pooling="average")
+    assert any(isinstance(layer, keras.layers.Flatten) for layer in flat.layers)
+    assert any(isinstance(layer, keras.layers.GlobalAveragePooling2D) for layer in avg.layers)
+    assert flat.count_params() > avg.count_params()  # the head sees every position
+    with pytest.raises(ValueError, match="pooling='max'"):
+        models.scratch_cnn(32, 4, pooling="max")
+
+
+def test_every_builder_uses_the_backbone_preprocessing(random_base):
+    assert random_base.preprocessing == "mobilenet_v2"
+    model = models.build_classifier(random_base, num_classes=2)
+    assert model.get_layer("preprocess").family == "mobilenet_v2"
+    on_purpose = models.build_classifier(random_base, num_classes=2, preprocessing="none")
+    assert on_purpose.get_layer("preprocess").family == "none"
+
+
+def test_new_head_names_and_hidden_layer():
+    head = models.build_head(8, 3, hidden_units=4)
+    assert [layer.name for layer in head.layers[1:]] == ["hidden", "dropout", "new_head"]
+    assert head.output_shape == (None, 3)

@@ -35,13 +35,6 @@ def test_linear_probe_scores_on_eval_features():
     assert probe.linear_probe(features, labels, eval_features=shuffled).mean() <= 0.6
 
 
-def test_feature_model_is_frozen_and_pooled():
-    model = probe.feature_model("mobilenet_v2_0.35", weights=None, preprocessing="none")
-    assert model.output_shape == (None, 1280)
-    assert model.get_layer("preprocess").family == "none"
-    assert not model.trainable_weights
-
-
 def test_latency_reports_consistent_numbers():
     model = keras.Sequential([keras.Input((8, 8, 3)), keras.layers.GlobalAveragePooling2D()])
     result = probe.latency(model, batch_size=4, repeats=2)

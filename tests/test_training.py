@@ -2,7 +2,7 @@ import keras
 import numpy as np
 import pytest
 
-from helpers import training
+from helpers import models, training
 
 
 def separable(n=60, seed=0):
@@ -30,7 +30,7 @@ def test_epochs_to_reach():
 def test_logger_prints_every_k_epochs(capsys):
     keras.utils.set_random_seed(0)
     x, y = separable(20)
-    model = training.compile_classifier(training.build_head(4, 2))
+    model = training.compile_classifier(models.build_head(4, 2))
     training.fit(model, x, epochs=4, log_every=2, y=y)
     lines = [l for l in capsys.readouterr().out.splitlines() if l.startswith("epoch")]
     assert len(lines) == 2 and "accuracy" in lines[0]
@@ -38,11 +38,11 @@ def test_logger_prints_every_k_epochs(capsys):
 
 def test_compile_rejects_unknown_optimizer():
     with pytest.raises(ValueError, match="adamw"):
-        training.compile_classifier(training.build_head(4, 2), optimizer="adagradx")
+        training.compile_classifier(models.build_head(4, 2), optimizer="adagradx")
 
 
 def test_weight_decay_reaches_adamw():
-    model = training.compile_classifier(training.build_head(4, 2), optimizer="adamw",
+    model = training.compile_classifier(models.build_head(4, 2), optimizer="adamw",
                                         weight_decay=0.1)
     assert isinstance(model.optimizer, keras.optimizers.AdamW)
     assert model.optimizer.weight_decay == pytest.approx(0.1)
@@ -78,7 +78,26 @@ def test_fit_repeated_makes_epochs_times_the_steps():
     keras.utils.set_random_seed(0)
     x = np.random.default_rng(0).normal(size=(8, 4)).astype("float32")
     y = (x[:, 0] > 0).astype(int)
-    model = training.compile_classifier(training.build_head(4, 2, dropout=0.0), 0.05)
+    model = training.compile_classifier(models.build_head(4, 2, dropout=0.0), 0.05)
     training.fit_repeated(model, x, y, epochs=50, batch_size=4)
     assert int(model.optimizer.iterations.numpy()) == 100
     assert model.evaluate(x, y, verbose=0)[1] == 1.0
+
+
+def test_relative_change():
+    a = [np.ones((2, 2)), np.zeros(3)]
+    assert training.relative_change(a, a) == 0.0
+    b = [np.full((2, 2), 2.0), np.zeros(3)]
+    assert training.relative_change(a, b) == pytest.approx(1.0)
+
+
+def test_reset_optimizer_zeroes_state_and_sets_rate():
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    model.compile(keras.optimizers.Adam(1e-3), "mse")
+    model.fit(np.ones((4, 2)), np.ones((4, 1)), epochs=2, verbose=0)
+    assert int(model.optimizer.iterations) > 0
+    training.reset_optimizer(model.optimizer, 5e-4)
+    assert int(model.optimizer.iterations) == 0
+    assert float(model.optimizer.learning_rate) == pytest.approx(5e-4)
+    others = [v for v in model.optimizer.variables if not v.path.endswith("learning_rate")]
+    assert all(not np.any(np.asarray(v)) for v in others)
