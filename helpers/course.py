@@ -33,17 +33,32 @@ def pip_target() -> str:
     return f"git+https://github.com/{REPO}@{BRANCH}"
 
 
+def install_cell() -> str:
+    """The first code cell of every lesson: on Colab, install the helpers from the repository."""
+    return ("import sys\n\n"
+            'if "google.colab" in sys.modules:  # on Colab, install the course\'s helpers first\n'
+            f"    %pip install -q {pip_target()}")
+
+
+SETUP_CELL = ("from helpers import environment\n\n"
+              "lesson = environment.start_lesson(seed=42)  "
+              "# quiets TensorFlow's logs, seeds, prints versions")
 _BADGE = re.compile(r"\[!\[Open In Colab\]\([^)]*\)\]\([^)]*\)")
-_PIP = re.compile(r"git\+https://github\.com/[\w.-]+/[\w.-]+@[\w.-]+")
 
 
 def sync_notebook(path: Path) -> bool:
-    """Rewrite the badge and install target of one notebook; True if it changed."""
+    """Rewrite the Colab badge and the install cell of one notebook; True if it changed."""
     text = path.read_text(encoding="utf-8")
-    new = _BADGE.sub(badge_markdown(path.name).replace("\\", "\\\\"), text)
-    new = _PIP.sub(pip_target(), new)
+    notebook = json.loads(text)
+    for cell in notebook["cells"]:
+        source = "".join(cell["source"])
+        if cell["cell_type"] == "markdown" and _BADGE.search(source):
+            source = _BADGE.sub(badge_markdown(path.name).replace("\\", "\\\\"), source)
+        elif cell["cell_type"] == "code" and '"google.colab" in sys.modules' in source:
+            source = install_cell()
+        cell["source"] = source.splitlines(keepends=True)
+    new = json.dumps(notebook, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
     if new != text:
-        json.loads(new)  # never write a broken notebook
         path.write_text(new, encoding="utf-8")
     return new != text
 

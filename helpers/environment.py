@@ -66,9 +66,11 @@ def environment_report(print_it: bool = True) -> dict[str, str]:
 
 
 @dataclass
-class LessonClock:
-    """Started by :func:`start_lesson`; ``elapsed()`` gives the seconds since then."""
+class Lesson:
+    """What :func:`start_lesson` returns: the environment ``report`` and a clock
+    (``elapsed()`` gives the seconds since the lesson started)."""
 
+    report: dict[str, str]
     started: float = field(default_factory=time.perf_counter)
 
     def elapsed(self) -> float:
@@ -86,11 +88,9 @@ def quiet_tensorflow() -> None:
     tf.get_logger().setLevel("ERROR")
 
 
-def start_lesson(seed: int = 42, report: bool = True) -> LessonClock:
+def start_lesson(seed: int = 42, report: bool = True) -> Lesson:
     """The setup of every lesson in one call: quiet TensorFlow's logs, seed Python, NumPy and
-    TensorFlow, print the environment report, and start the lesson's clock."""
+    TensorFlow, print the environment report (unless ``report=False``), start the clock."""
     quiet_tensorflow()
     seed_everything(seed)
-    if report:
-        environment_report()
-    return LessonClock()
+    return Lesson(environment_report(print_it=report))

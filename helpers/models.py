@@ -187,17 +187,20 @@ def build_classifier(base: keras.Model, num_classes: int, preprocessing: str | N
     return keras.Model(inputs, outputs, name=name)
 
 
-def scratch_cnn(input_size: int, num_classes: int, pooling: str = "flatten") -> keras.Model:
+def scratch_cnn(input_size: int, num_classes: int, pooling: str = "flatten",
+                augmentation: keras.layers.Layer | None = None) -> keras.Model:
     """A small CNN with random initial weights, the from-scratch baseline (lessons 01, 10).
 
     ``pooling="flatten"`` keeps *where* a pattern sits, which a spectrogram needs (which
     frequency, which moment); ``"average"`` (global average pooling) throws it away, which suits
-    photos whose object can be anywhere. No augmentation: a flip would change a spectrogram."""
+    photos whose object can be anywhere. ``augmentation`` (e.g. ``RandomFlip``) suits photos,
+    not spectrograms: a flip would change what a spectrogram means."""
     if pooling not in ("flatten", "average"):
         raise ValueError(f"pooling={pooling!r}: use 'flatten' or 'average'.")
     return keras.Sequential([
         keras.Input((input_size, input_size, 3)),
         keras.layers.Rescaling(1 / 255),
+        *([augmentation] if augmentation is not None else []),
         keras.layers.Conv2D(16, 3, activation="relu"),
         keras.layers.MaxPooling2D(),
         keras.layers.Conv2D(32, 3, activation="relu"),

@@ -37,11 +37,11 @@ ADVICE = {
 
 # ------------------------------------------------------------------------- the two targets
 def similar_target(root: str | Path, test_per_class: int, pool_per_class: int,
-                   small_size: int) -> tuple[dict, dict, dict, list[str]]:
+                   small_size: int, image_size: int = 224) -> tuple[dict, dict, dict, list[str]]:
     """Flower photos (close to ImageNet): (pixels, small, labels, class names) by split."""
     folder = data.scan_image_folder(root)
     pool, test = data.split_pool_test(folder.labels, test_per_class, pool_per_class)
-    pixels = {k: data.load_images([folder.paths[i] for i in idx], 224)
+    pixels = {k: data.load_images([folder.paths[i] for i in idx], image_size)
               for k, idx in (("train", pool), ("test", test))}
     small = {k: keras.ops.convert_to_numpy(keras.ops.image.resize(
         v.astype("float32"), (small_size, small_size), antialias=True)) for k, v in pixels.items()}
@@ -50,14 +50,15 @@ def similar_target(root: str | Path, test_per_class: int, pool_per_class: int,
 
 
 def dissimilar_target(root: str | Path, test_per_class: int, pool_per_class: int,
-                      small_size: int) -> tuple[dict, dict, dict, list[str]]:
+                      small_size: int, image_size: int = 224
+                      ) -> tuple[dict, dict, dict, list[str]]:
     """Spectrograms of spoken digits (far from ImageNet): (pixels, small, labels, names)."""
     paths, digits, _ = audio.fsdd_index(root)
     pool, test = data.split_pool_test(digits, test_per_class, pool_per_class)
     pixels, small, labels = {}, {}, {}
     for k, idx in (("train", pool), ("test", test)):
-        images = audio.spectrogram_images([paths[i] for i in idx], (224, small_size))
-        pixels[k], small[k], labels[k] = images[224], images[small_size], digits[idx]
+        images = audio.spectrogram_images([paths[i] for i in idx], (image_size, small_size))
+        pixels[k], small[k], labels[k] = images[image_size], images[small_size], digits[idx]
     return pixels, small, labels, [str(d) for d in range(10)]
 
 
@@ -81,7 +82,7 @@ class Settings:
 class Target:
     """One target task, held as a training pool and a fixed test set, ready for every strategy.
 
-    ``pixels`` are 224-px uint8 images for the backbone, ``small`` the same at ``scratch_size``
+    ``pixels`` are uint8 images at the backbone's input size, ``small`` the same at ``scratch_size``
     for the from-scratch CNN. Building it computes the backbone's frozen bottom once (the
     one-off cost, in ``cache_seconds``) and traces the two fine-tuning models."""
 

@@ -21,15 +21,19 @@ def test_badges_and_install_lines_use_the_one_repository():
             assert course.pip_target() in text, f"{path.name}: run python -m helpers.course sync"
 
 
-def test_sync_rewrites_badge_and_pip_target(tmp_path, monkeypatch):
+def test_sync_rewrites_badge_and_install_cell(tmp_path):
     nb = {"cells": [{"cell_type": "markdown", "source": [
         "[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://x/y)"]},
-        {"cell_type": "code", "source": ["pip install git+https://github.com/old/repo@dev"]}]}
+        {"cell_type": "code", "source": ['import sys\nif "google.colab" in sys.modules:\n',
+                                         "    !pip install git+https://github.com/old/repo@dev"]},
+        {"cell_type": "code", "source": ["print('pip install git+https://github.com/a/b@c')"]}]}
     path = tmp_path / "07_x.ipynb"
     path.write_text(json.dumps(nb))
     assert course.sync_notebook(path) and not course.sync_notebook(path)
-    text = path.read_text()
-    assert course.colab_url("07_x.ipynb") in text and course.pip_target() in text
+    cells = json.loads(path.read_text())["cells"]
+    assert course.colab_url("07_x.ipynb") in "".join(cells[0]["source"])
+    assert "".join(cells[1]["source"]) == course.install_cell()
+    assert "".join(cells[2]["source"]) == "print('pip install git+https://github.com/a/b@c')"
 
 
 def test_lessons_are_listed_in_order_with_titles():

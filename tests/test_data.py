@@ -110,3 +110,14 @@ def test_split_pool_test_is_disjoint_and_balanced():
     assert not set(pool) & set(test)
     assert np.bincount(labels[test]).tolist() == [2, 2, 2]
     assert np.bincount(labels[pool]).tolist() == [5, 5, 5]
+
+
+def test_split_per_class_parts_are_disjoint_and_sized():
+    labels = np.repeat(np.arange(3), 12)
+    parts = data.split_per_class(labels, {"train": 2, "val": 3, "rest": None}, seed=1)
+    assert [np.bincount(labels[p]).tolist() for p in parts.values()] == [[2] * 3, [3] * 3, [7] * 3]
+    assert len(np.concatenate(list(parts.values()))) == len(labels)
+    first = data.split_per_class(labels, {"test": 4, "pool": None}, seed=5)["test"]
+    assert np.array_equal(first, data.take_per_class(labels, 4, seed=5))
+    with pytest.raises(data.DataError, match="needs 13"):
+        data.split_per_class(labels, {"a": 10, "b": 3})

@@ -128,3 +128,10 @@ def test_new_head_names_and_hidden_layer():
     head = models.build_head(8, 3, hidden_units=4)
     assert [layer.name for layer in head.layers[1:]] == ["hidden", "dropout", "new_head"]
     assert head.output_shape == (None, 3)
+
+
+def test_scratch_cnn_takes_an_augmentation_layer():
+    flip = keras.layers.RandomFlip("horizontal")
+    model = models.scratch_cnn(16, 2, pooling="average", augmentation=flip)
+    assert flip in model.layers
+    assert model.count_params() == models.scratch_cnn(16, 2, pooling="average").count_params()
