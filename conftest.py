@@ -6,8 +6,8 @@ the caches the code really uses, so the notebooks' own download code runs unchan
 - Keras weights: a temporary KERAS_HOME whose models/ holds copies of the fixture files;
 - datasets: a temporary TL_COURSE_ASSETS folder (the asset resolver's local copy) that links the
   fixture subsets under the names of the full datasets;
-- TF Hub: a temporary TFHUB_CACHE_DIR holding a STAND-IN for the one TF Hub module the lessons
-  load (see seed_hub_standin and tests/hub_standin.py).
+- TF Hub: a temporary TFHUB_CACHE_DIR where Google's module from the fixtures sits under the
+  name tensorflow_hub gives its handle's download.
 Without ../shared (a learner's machine with internet) the same tests download instead.
 The environment is set before any kernel starts, and kernels inherit it.
 """
@@ -16,8 +16,6 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
-import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
@@ -48,41 +46,23 @@ def seed_caches(workdir: Path) -> dict[str, str]:
             (assets_dir / name).symlink_to(FIXTURES / "datasets" / folder)
     hub_cache = workdir / "tfhub"
     hub_cache.mkdir()
-    seed_hub_standin(hub_cache, keras_home)
+    seed_hub_modules(hub_cache)
     return {"KERAS_HOME": str(keras_home), "TL_COURSE_ASSETS": str(assets_dir),
             "TFHUB_CACHE_DIR": str(hub_cache)}
 
 
-# TF Hub: no real module exists offline. Lesson 02 loads this handle
-# (helpers.hub.MOBILENET_V2_035_224); the tests get a STAND-IN SavedModel with the same interface,
-# built by tests/hub_standin.py from the fixture MobileNetV2 0.35 weights (it is not Google's
-# module). It is built once per version of those two files (~10-30 s) into the system temp folder
-# and linked where tensorflow_hub looks for a cached download: $TFHUB_CACHE_DIR/<sha1 of handle>/.
-HUB_STANDIN_HANDLE = "https://tfhub.dev/google/imagenet/mobilenet_v2_035_224/feature_vector/5"
-HUB_STANDIN_WEIGHTS = "mobilenet_v2_weights_tf_dim_ordering_tf_kernels_0.35_224_no_top.h5"
+# TF Hub: the fixtures hold Google's real MobileNetV3-small feature-vector module. tensorflow_hub
+# finds a URL handle's download at $TFHUB_CACHE_DIR/<sha1 of the handle>/, so link it there.
+HUB_FIXTURES = {"https://tfhub.dev/google/imagenet/mobilenet_v3_small_075_224/feature_vector/5":
+                "mobilenet_v3_small_075_224_feature_vector_5"}
 
 
-def seed_hub_standin(hub_cache: Path, keras_home: Path) -> Path:
-    """Link the stand-in module for HUB_STANDIN_HANDLE into ``hub_cache``; return its folder."""
-    weights = FIXTURES / "keras" / "models" / HUB_STANDIN_WEIGHTS
-    script = ROOT / "tests" / "hub_standin.py"
-    key = hashlib.sha1(weights.read_bytes() + script.read_bytes()).hexdigest()[:12]
-    built = Path(tempfile.gettempdir()) / f"tl_course_hub_standin_{key}"
-    if not (built / "saved_model.pb").exists():
-        partial = built.with_name(f"{built.name}.partial{os.getpid()}")
-        result = subprocess.run([sys.executable, str(script), str(weights), str(partial)],
-                                capture_output=True, text=True, check=False,
-                                env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2",
-                                     "KERAS_HOME": str(keras_home)})
-        if result.returncode != 0:
-            raise RuntimeError(f"Building the TF Hub stand-in failed:\n{result.stderr[-3000:]}")
-        try:
-            partial.rename(built)
-        except OSError:  # another test process finished first: use its copy
-            shutil.rmtree(partial, ignore_errors=True)
-    link = hub_cache / hashlib.sha1(HUB_STANDIN_HANDLE.encode("utf8")).hexdigest()
-    link.symlink_to(built, target_is_directory=True)
-    return built
+def seed_hub_modules(hub_cache: Path) -> None:
+    """Link every fixture TF Hub module where tensorflow_hub looks for its handle's download."""
+    for handle, folder in HUB_FIXTURES.items():
+        if (FIXTURES / "tfhub" / folder).is_dir():
+            link = hub_cache / hashlib.sha1(handle.encode("utf8")).hexdigest()
+            link.symlink_to(FIXTURES / "tfhub" / folder, target_is_directory=True)
 
 
 def pytest_configure(config) -> None:

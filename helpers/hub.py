@@ -18,9 +18,11 @@ from pathlib import Path
 
 import keras
 
-# Google's MobileNetV2 (alpha 0.35, 224 px) ImageNet feature vector: float images in [0, 1]
-# of shape (batch, 224, 224, 3) -> (batch, 1280). Also published on Kaggle Models.
-MOBILENET_V2_035_224 = "https://tfhub.dev/google/imagenet/mobilenet_v2_035_224/feature_vector/5"
+# Google's MobileNetV3-small (width 0.75, 224 px) ImageNet feature vector: float images in
+# [0, 1] of shape (batch, 224, 224, 3) -> (batch, 1024). On Kaggle Models it is
+# google/mobilenet-v3/tensorFlow2/small-075-224-feature-vector/1.
+MOBILENET_V3_SMALL_075_224 = (
+    "https://tfhub.dev/google/imagenet/mobilenet_v3_small_075_224/feature_vector/5")
 
 
 class HubError(RuntimeError):
@@ -91,6 +93,15 @@ class HubFeatures(keras.layers.TFSMLayer):
         self._wants_training = (call_endpoint == "__call__"
                                 and _accepts_training(self.call_endpoint_fn))
 
+    def _add_existing_weight(self, weight) -> None:
+        """Track a frozen Keras copy of one module weight (for counting parameters; the module
+        computes with its own). Keras 3.10+ does the same; Keras 3.8 and 3.9 (Colab's versions
+        in 2025) tracked the TF variable itself and then failed to freeze it: "property
+        'trainable' of 'UninitializedVariable' object has no setter"."""
+        self._track_variable(keras.Variable(
+            initializer=weight, trainable=False, dtype=weight.dtype, shape=weight.shape,
+            name=weight.name.replace("/", "_").replace(":", "_")))
+
     @property
     def trainable(self) -> bool:
         return False
@@ -114,7 +125,7 @@ class HubFeatures(keras.layers.TFSMLayer):
         return outputs
 
 
-def feature_extractor(handle: str = MOBILENET_V2_035_224, image_size: int = 224,
+def feature_extractor(handle: str = MOBILENET_V3_SMALL_075_224, image_size: int = 224,
                       raw_pixels: bool = True, name: str = "hub_feature_extractor"
                       ) -> keras.Model:
     """A Keras 3 model: images -> TF Hub feature vectors (frozen).

@@ -1,5 +1,4 @@
 import hashlib
-import os
 from pathlib import Path
 
 import keras
@@ -106,21 +105,19 @@ def test_missing_module_error_says_how_to_fix(monkeypatch, tmp_path):
         hub.resolve(str(tmp_path / "no-such-module"))
 
 
-def test_conftest_standin_handle_is_the_lesson_handle():
-    assert conftest.HUB_STANDIN_HANDLE == hub.MOBILENET_V2_035_224
+def test_conftest_seeds_the_lesson_handle():
+    assert hub.MOBILENET_V3_SMALL_075_224 in conftest.HUB_FIXTURES
 
 
 @pytest.mark.skipif(not conftest.FIXTURES.is_dir(), reason="needs ../shared/fixtures")
-def test_standin_module_matches_keras_mobilenet_v2():
-    """The offline STAND-IN (tests/hub_standin.py, not Google's module) behaves like the handle:
-    [0, 1] images in, 1280-d MobileNetV2 0.35 features out."""
-    assert hub.cache_path(hub.MOBILENET_V2_035_224).is_dir(), "conftest should have seeded it"
+def test_real_module_loads_offline_frozen_with_1024_features():
+    """Google's own MobileNetV3-small module from the fixtures, found through the handle."""
+    assert hub.cache_path(hub.MOBILENET_V3_SMALL_075_224).is_dir(), "conftest should have seeded it"
     model = hub.feature_extractor()
-    pixels = np.random.default_rng(2).uniform(0, 255, size=(2, 224, 224, 3)).astype("float32")
-    weights = Path(os.environ["KERAS_HOME"]) / "models" / conftest.HUB_STANDIN_WEIGHTS
-    net = keras.applications.MobileNetV2(alpha=0.35, include_top=False, weights=str(weights),
-                                         input_shape=(224, 224, 3), pooling="avg")
-    expected = net.predict(pixels / 127.5 - 1, verbose=0)
+    rng = np.random.default_rng(2)
+    pixels = rng.uniform(0, 255, size=(3, 224, 224, 3)).astype("float32")
     features = model.predict(pixels, verbose=0)
-    assert features.shape == (2, 1280)
-    np.testing.assert_allclose(features, expected, atol=1e-4)
+    assert features.shape == (3, 1024) and np.isfinite(features).all()
+    assert not model.trainable_weights and model.non_trainable_weights
+    again = model.predict(pixels[:1], verbose=0)  # inference mode: no batch dependence
+    np.testing.assert_allclose(again[0], features[0], atol=1e-4)
