@@ -1,6 +1,6 @@
 """Run every lesson notebook once and record wall time, peak memory and its key result.
 
-Writes benchmarks/results.json (read by lesson 00's lesson map) and benchmarks/RESULTS.md, and
+Writes data/lesson_runtimes.json (read by lesson 00's lesson map) and benchmarks/RESULTS.md, and
 rewrites the table between the BENCHMARK markers in README.md.
 
     python benchmarks/run_notebooks.py                    # full mode, every notebook
@@ -60,7 +60,8 @@ def run_notebook(path: Path, env: dict[str, str]) -> dict:
 def markdown_table(results: dict, link_prefix: str = "") -> str:
     """The lesson map table: lesson, wall time, peak memory, key result; links to the notebooks
     start with ``link_prefix`` (the table's folder relative to the repository root)."""
-    lines = [(f"Measured {results['date']} on {results['machine']} ({results['mode']} mode). "
+    lines = [(f"Measured {results['date']} on {results['machine']} ({results['mode']} mode, on "
+              f"{results.get('data', 'the data on disk')}). "
              "'load' is the 1-minute load average during the run: on 2 cores, above ~2.5 means "
              "other work shared the CPU and the time is an overestimate."), "",
              "| lesson | CPU wall time | peak memory | load | key result (from the run) |",
@@ -81,8 +82,8 @@ def markdown_table(results: dict, link_prefix: str = "") -> str:
 
 
 def write_reports(results: dict) -> None:
-    """results.json, RESULTS.md and the table between the README's BENCHMARK markers."""
-    course.BENCHMARK.write_text(json.dumps(results, indent=2) + "\n")
+    """lesson_runtimes.json, RESULTS.md and the table between the README's BENCHMARK markers."""
+    course.stored_file(course.RUNTIMES).write_text(json.dumps(results, indent=2) + "\n")
     (ROOT / "benchmarks" / "RESULTS.md").write_text(
         f"# Benchmark\n\n{markdown_table(results, link_prefix='../')}\n")
     readme = ROOT / "README.md"
@@ -106,16 +107,20 @@ def main() -> int:
         from conftest import seed_caches
 
         env.update(seed_caches(Path(tempfile.mkdtemp(prefix="tl_course_bench_"))))
-    previous = json.loads(course.BENCHMARK.read_text()) if course.BENCHMARK.exists() else {}
+    record = course.ROOT / "data" / course.RUNTIMES
+    previous = json.loads(record.read_text()) if record.exists() else {}
     results = {"date": datetime.date.today().isoformat(),
                "machine": f"{os.cpu_count()} CPU cores, {platform.machine()}, no GPU "
                           f"(Python {platform.python_version()})",
                "mode": "quick" if args.quick else "full",
+               "data": ("the offline subsets in ../shared/fixtures (see its README), not the "
+                        "full downloads" if args.fixtures else "the full downloads"),
                "notebooks": dict(previous.get("notebooks", {})) if args.only else {}}
     for path in sorted(course.NOTEBOOKS.glob("[0-9][0-9]_*.ipynb")):
         if args.only and not any(path.name.startswith(p) for p in args.only):
             continue
         run = run_notebook(path, env)
+        run["title"] = dict(course.lessons())[path.name]
         results["notebooks"][path.name] = run
         print(f"{path.name:<45} {json.dumps(run)}", flush=True)
     write_reports(results)

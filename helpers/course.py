@@ -5,6 +5,7 @@ every notebook's Colab badge and install line (a test checks they agree).
 """
 from __future__ import annotations
 
+import importlib.resources
 import json
 import re
 import sys
@@ -14,7 +15,22 @@ REPO = "tl-course/transfer-learning-course"  # GitHub owner/name
 BRANCH = "main"
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
-BENCHMARK = ROOT / "benchmarks" / "results.json"
+RUNTIMES = "lesson_runtimes.json"  # written by benchmarks/run_notebooks.py
+
+
+def stored_file(name: str) -> Path:
+    """A file the course made itself (``data/<name>``), in a clone or a pip-installed course."""
+    local = ROOT / "data" / name
+    if local.exists():
+        return local
+    try:
+        packaged = importlib.resources.files("helpers.course_data") / name
+    except ModuleNotFoundError:  # helpers imported from a folder, not installed with its data
+        packaged = None
+    if packaged is None or not packaged.is_file():
+        raise FileNotFoundError(f"{name} is neither in {ROOT / 'data'} nor in the installed "
+                                "package; reinstall the course (pip install -r requirements.txt).")
+    return Path(str(packaged))
 
 
 def colab_url(notebook: str) -> str:
@@ -34,10 +50,14 @@ def pip_target() -> str:
 
 
 def install_cell() -> str:
-    """The first code cell of every lesson: on Colab, install the helpers from the repository."""
-    return ("import sys\n\n"
+    """The first code cell of every lesson: on Colab, install the helpers from the repository,
+    or stop with one sentence that says what to do (a fork, or a course not published yet)."""
+    return ("import subprocess, sys\n\n"
             'if "google.colab" in sys.modules:  # on Colab, install the course\'s helpers first\n'
-            f"    %pip install -q {pip_target()}")
+            f'    url = "{pip_target()}"\n'
+            '    if subprocess.run([sys.executable, "-m", "pip", "install", "-q", url]).returncode:\n'
+            '        raise SystemExit(f"Could not install the course from {url}. In a fork, set REPO in "\n'
+            '                         "helpers/course.py and run: python -m helpers.course sync")')
 
 
 SETUP_CELL = ("from helpers import environment\n\n"
@@ -75,11 +95,15 @@ def lessons() -> list[tuple[str, str]]:
     return found
 
 
-def lesson_map(benchmark: Path = BENCHMARK) -> list[dict[str, str]]:
-    """Every lesson with its measured CPU runtime (from the benchmark table) and Colab link."""
-    measured = json.loads(benchmark.read_text()) if benchmark.exists() else {}
+def lesson_map(runtimes: Path | None = None) -> list[dict[str, str]]:
+    """Every lesson with its measured CPU runtime (from the benchmark) and Colab link. Without
+    the notebooks beside the package (a pip-installed course) the lessons come from the
+    benchmark's record."""
+    measured = json.loads((runtimes or stored_file(RUNTIMES)).read_text())
+    found = lessons() or [(name, run.get("title", name))
+                          for name, run in sorted(measured.get("notebooks", {}).items())]
     rows = []
-    for name, title in lessons():
+    for name, title in found:
         run = measured.get("notebooks", {}).get(name)
         rows.append({"lesson": name, "title": title,
                      "cpu time": f"{run['seconds'] / 60:.1f} min" if run else "not measured yet",

@@ -1,5 +1,7 @@
 import json
 
+import pytest
+
 from helpers import course
 
 NOTEBOOKS = sorted(course.NOTEBOOKS.glob("*.ipynb"))
@@ -48,4 +50,20 @@ def test_lesson_map_reads_measured_runtimes(tmp_path):
     bench.write_text(json.dumps({"notebooks": {first: {"seconds": 90.0}}}))
     rows = course.lesson_map(bench)
     assert rows[0]["cpu time"] == "1.5 min" and rows[0]["colab"].endswith(first)
-    assert all(r["cpu time"] == "not measured yet" for r in course.lesson_map(tmp_path / "no.json"))
+    assert rows[1]["cpu time"] == "not measured yet"
+
+
+def test_lesson_map_without_notebooks_uses_the_record(tmp_path, monkeypatch):
+    """A pip-installed course (Colab) has no notebooks folder beside the package."""
+    monkeypatch.setattr(course, "NOTEBOOKS", tmp_path / "absent")
+    bench = tmp_path / "runtimes.json"
+    bench.write_text(json.dumps({"notebooks": {"01_a.ipynb": {"seconds": 60, "title": "01 · A"}}}))
+    assert course.lesson_map(bench) == [{"lesson": "01_a.ipynb", "title": "01 · A",
+                                         "cpu time": "1.0 min",
+                                         "colab": course.colab_url("01_a.ipynb")}]
+
+
+def test_stored_files_are_found_and_missing_ones_named():
+    assert course.stored_file("strategy_grid.json").is_file()
+    with pytest.raises(FileNotFoundError, match="nothing.json"):
+        course.stored_file("nothing.json")
