@@ -63,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
     payload = {
         "provenance": {
             "made_by": "benchmarks/strategy_grid.py", "date": datetime.datetime.now(
-                datetime.timezone.utc).isoformat(timespec="seconds"),
+                datetime.UTC).isoformat(timespec="seconds"),
             "machine": f"{platform.platform()}, {os.cpu_count()} CPU cores, no GPU"
             if not tf.config.list_physical_devices("GPU") else f"{platform.platform()}, GPU",
             "tensorflow": tf.__version__, "keras": keras.__version__,

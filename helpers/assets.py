@@ -7,14 +7,20 @@ Order of lookup for each asset:
 If all fail you get an :class:`AssetError` that says what is missing, where it comes from and how to
 provide it offline. A corrupt or partial file is never used silently.
 
-Command line (run from the repository root)::
+Command line (run from the repository root; ``helpers.classroom`` implements it)::
 
-    python -m helpers.assets status              # what is available locally
-    python -m helpers.assets download-all DIR    # fetch everything once, e.g. for a classroom
+    python -m helpers.assets status              # where it looks, what is there, what is not
+    python -m helpers.assets download-all DIR    # fetch everything once, e.g. for a classroom;
+                                                 # run it again to resume after a failure
+
+A classroom folder made by ``download-all`` (point ``TL_COURSE_ASSETS`` at it)::
+
+    DIR/models/<file>              Keras weights and files (as in ~/.keras/models)
+    DIR/<dataset name>/...         each dataset, extracted (e.g. DIR/flower_photos/daisy/...)
+    DIR/tfhub/<sha1 of handle>/    each TF Hub module (as in $TFHUB_CACHE_DIR)
 """
 from __future__ import annotations
 
-import argparse
 import hashlib
 import os
 import shutil
@@ -32,7 +38,8 @@ class AssetError(RuntimeError):
 
 @dataclass(frozen=True)
 class Asset:
-    """A downloadable file. ``kind`` is 'weights' (Keras cache 'models/') or 'dataset'.
+    """A download. ``kind``: 'weights' (an HDF5 file in the Keras cache 'models/'), 'file' (any
+    other file there), 'dataset', or 'tfhub' (a TF Hub module; ``url`` is its handle).
 
     A dataset is an archive extracted into ``datasets/<name>/`` or, with ``archive=False``, one
     data file kept as it is in ``datasets/<name>/<filename>``."""
@@ -72,6 +79,13 @@ REGISTRY: dict[str, Asset] = {
         Asset("efficientnet_b0", "weights",
               "https://storage.googleapis.com/keras-applications/efficientnetb0_notop.h5",
               "EfficientNetB0, ImageNet, no top", 16.0),
+        Asset("imagenet_class_index", "file",
+              "https://storage.googleapis.com/download.tensorflow.org/data/imagenet_class_index.json",
+              "names of the 1,000 ImageNet classes (for decode_predictions)", 0.04,
+              sha256="a1e7a966a1f601d39e4b43e119b3e7dd4a2ad3ea08cf69847cbaf021013767bc"),
+        Asset("mobilenet_v3_small_075_224_hub", "tfhub",
+              "https://tfhub.dev/google/imagenet/mobilenet_v3_small_075_224/feature_vector/5",
+              "TF Hub module: MobileNetV3-small 0.75 ImageNet feature vector (Apache-2.0)", 4.6),
         Asset("flower_photos", "dataset",
               "https://storage.googleapis.com/download.tensorflow.org/example_images/flower_photos.tgz",
               "3,670 flower photos in 5 class folders (CC BY 2.0)", 218.0,
@@ -134,6 +148,26 @@ def local_copy_dir() -> Path | None:
     return Path(value).expanduser() if value else None
 
 
+def hub_folder_name(handle: str) -> str:
+    """The folder name tensorflow_hub gives a URL handle's download: the sha1 of the handle."""
+    return hashlib.sha1(handle.encode("utf8")).hexdigest()
+
+
+def hub_cache_dir() -> Path:
+    """Where tensorflow_hub keeps downloads: ``$TFHUB_CACHE_DIR`` or the temp folder."""
+    import tempfile
+
+    return Path(os.environ.get("TFHUB_CACHE_DIR")
+                or Path(tempfile.gettempdir()) / "tfhub_modules")
+
+
+def hub_local_copy(handle: str) -> Path | None:
+    """A TF Hub module's folder in the classroom copy, if it is there."""
+    local = local_copy_dir()
+    folder = local / "tfhub" / hub_folder_name(handle) if local else None
+    return folder if folder is not None and (folder / "saved_model.pb").exists() else None
+
+
 def sha256_of(path: Path) -> str:
     """Hex sha256 of a file, read in chunks."""
     digest = hashlib.sha256()
@@ -161,12 +195,21 @@ def check_weights_file(path: Path, sha256: str | None = None) -> None:
 
 
 def _offline_hint(asset: Asset, where: Path) -> str:
+    if asset.kind == "dataset" and asset.archive:
+        put = f"extract it into {where}"
+    elif asset.kind == "dataset":
+        put = f"put it at {where / asset.filename}"
+    else:
+        put = f"put it at {where}"
+    local = local_copy_dir()
+    misspelled = (f"\n  Note: {ASSETS_ENV}={local} is not a folder (misspelled?)."
+                  if local and not local.is_dir() else "")
     return (
         f"Could not get {asset.name!r} ({asset.description}, ~{asset.size_mb:g} MB).\n"
         f"  It comes from: {asset.url}\n"
-        f"  Offline? Download that file on a connected machine and put it at {where},\n"
+        f"  Offline? Download that file on a connected machine and {put},\n"
         f"  or point {ASSETS_ENV} at a folder prepared with "
-        f"`python -m helpers.assets download-all DIR`."
+        f"`python -m helpers.assets download-all DIR`.{misspelled}"
     )
 
 
@@ -188,8 +231,11 @@ def _download(asset: Asset, cache_subdir: str, cache_dir: Path, extract: bool) -
 
 
 def weights_path(name: str) -> Path:
-    """Make sure a weights file is in the Keras cache (``models/``) and valid; return its path."""
+    """Make sure a weights file (or another 'file' asset) is in the Keras cache (``models/``)
+    and valid; return its path."""
     asset = get(name)
+    if asset.kind not in ("weights", "file"):
+        raise AssetError(f"{name!r} is a {asset.kind} asset, not a file in the Keras cache.")
     target = keras_home() / "models" / asset.filename
     local = local_copy_dir()
     if not target.exists() and local and (local / "models" / asset.filename).exists():
@@ -200,8 +246,17 @@ def weights_path(name: str) -> Path:
             _download(asset, "models", keras_home(), extract=False)
         except Exception as error:  # network errors come in many types
             raise AssetError(_offline_hint(asset, target) + f"\n  Reason: {error}") from error
-    check_weights_file(target, asset.sha256)
+    check_file(target, asset)
     return target
+
+
+def check_file(path: Path, asset: Asset) -> None:
+    """Raise AssetError unless ``path`` is a complete copy of ``asset`` (HDF5 for weights)."""
+    if asset.kind == "weights":
+        check_weights_file(path, asset.sha256)
+    elif path.stat().st_size == 0 or (asset.sha256 and sha256_of(path) != asset.sha256):
+        raise AssetError(f"{path} is empty or has the wrong sha256 (expected {asset.sha256}). "
+                         "Delete it and run again to download it, or copy a good file there.")
 
 
 def find_dataset_root(folder: Path, expected: tuple[str, ...]) -> Path | None:
@@ -245,7 +300,10 @@ def is_available(name: str) -> bool:
     """True when the asset is on disk already (no download needed)."""
     asset = get(name)
     local = local_copy_dir()
-    if asset.kind == "weights":
+    if asset.kind == "tfhub":
+        return hub_local_copy(asset.url) is not None or (
+            hub_cache_dir() / hub_folder_name(asset.url) / "saved_model.pb").exists()
+    if asset.kind in ("weights", "file"):
         return (keras_home() / "models" / asset.filename).exists() or bool(
             local and (local / "models" / asset.filename).exists())
     places = ([local / name] if local else []) + [keras_home() / "datasets" / name]
@@ -253,44 +311,14 @@ def is_available(name: str) -> bool:
 
 
 def status_table() -> list[tuple[str, str, str]]:
-    """Rows of (asset, kind, 'on disk' / 'will be downloaded (~N MB)')."""
+    """Rows of (asset, kind, 'on disk' / 'download (~N MB)')."""
     return [
         (a.name, a.kind, "on disk" if is_available(a.name) else f"download (~{a.size_mb:g} MB)")
         for a in REGISTRY.values()
     ]
 
 
-def download_all(dest: Path) -> None:
-    """Fetch every asset into ``dest`` laid out as a ``TL_COURSE_ASSETS`` folder."""
-    dest = Path(dest)
-    for asset in REGISTRY.values():
-        print(f"- {asset.name} ({asset.size_mb:g} MB) ...", flush=True)
-        if asset.kind == "weights":
-            path = _download(asset, "models", dest, extract=False)
-            check_weights_file(path, asset.sha256)
-        else:
-            _download(asset, "datasets", dest, extract=True)
-            extracted = dest / "datasets" / asset.name
-            shutil.move(str(extracted), str(dest / asset.name))
-    shutil.rmtree(dest / "datasets", ignore_errors=True)  # the downloaded archives
-    print(f"Done. On each machine: export {ASSETS_ENV}={dest.resolve()}")
+if __name__ == "__main__":  # the commands live in helpers.classroom
+    from helpers.classroom import main
 
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m helpers.assets", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("status", help="show which assets are on disk")
-    download = sub.add_parser("download-all", help="download every asset into a folder")
-    download.add_argument("dest", type=Path, help="folder to fill (point TL_COURSE_ASSETS at it)")
-    args = parser.parse_args(argv)
-    if args.command == "status":
-        for row in status_table():
-            print("{:<32} {:<8} {}".format(*row))
-    else:
-        download_all(args.dest)
-    return 0
-
-
-if __name__ == "__main__":
     sys.exit(main())

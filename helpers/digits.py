@@ -39,7 +39,7 @@ def load_usps() -> dict[str, Split]:
         out = {}
         for split in ("train", "test"):
             x = np.asarray(f[split]["data"], dtype="float32")
-            side = int(round(np.sqrt(x.shape[1])))
+            side = round(float(np.sqrt(x.shape[1])))
             out[split] = (x.reshape(-1, side, side), np.asarray(f[split]["target"]).astype("int64"))
     return out
 

@@ -9,14 +9,13 @@ offline from ``$TFHUB_CACHE_DIR/<sha1 of the handle>/``) or local SavedModel fol
 """
 from __future__ import annotations
 
-import hashlib
 import inspect
-import os
-import tempfile
 import warnings
 from pathlib import Path
 
 import keras
+
+from helpers import assets
 
 # Google's MobileNetV3-small (width 0.75, 224 px) ImageNet feature vector: float images in
 # [0, 1] of shape (batch, 224, 224, 3) -> (batch, 1024). On Kaggle Models it is
@@ -31,15 +30,17 @@ class HubError(RuntimeError):
 
 def cache_path(handle: str) -> Path:
     """Where ``tensorflow_hub`` keeps (or looks for) the download of a URL ``handle``."""
-    root = os.environ.get("TFHUB_CACHE_DIR") or os.path.join(tempfile.gettempdir(),
-                                                             "tfhub_modules")
-    return Path(root) / hashlib.sha1(handle.encode("utf8")).hexdigest()
+    return assets.hub_cache_dir() / assets.hub_folder_name(handle)
 
 
 def resolve(handle: str) -> Path:
-    """Local folder of the SavedModel for ``handle`` (downloads it on first use)."""
+    """Local folder of the SavedModel for ``handle``: a local folder as is, else the classroom
+    copy (``TL_COURSE_ASSETS/tfhub/``), else tensorflow_hub's cache (downloads on first use)."""
     if Path(handle).is_dir():
         return Path(handle)
+    local = assets.hub_local_copy(handle)
+    if local is not None:
+        return local
     import tensorflow_hub as hub
 
     try:
@@ -49,7 +50,8 @@ def resolve(handle: str) -> Path:
             f"Could not get the TF Hub module {handle!r} ({type(error).__name__}: {error}).\n"
             f"  Offline? Download it on a connected machine (python -c \"import tensorflow_hub"
             f" as hub; print(hub.resolve('{handle}'))\") and copy that folder to "
-            f"{cache_path(handle)}, or set TFHUB_CACHE_DIR to a folder prepared that way."
+            f"{cache_path(handle)}, or point TL_COURSE_ASSETS at a folder made by "
+            "`python -m helpers.assets download-all DIR`."
         ) from error
 
 

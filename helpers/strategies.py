@@ -13,6 +13,7 @@ from pathlib import Path
 
 import keras
 import numpy as np
+
 from helpers import audio, data, finetune, models, training
 
 STRATEGIES = ("from scratch", "feature extraction", "partial fine-tuning", "full fine-tuning")

@@ -12,6 +12,7 @@ def empty_caches(tmp_path, monkeypatch):
     """Empty Keras cache and local-copy folder, and no network (downloads fail at once)."""
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
     monkeypatch.setenv(assets.ASSETS_ENV, str(tmp_path / "local"))
+    monkeypatch.setenv("TFHUB_CACHE_DIR", str(tmp_path / "tfhub"))
 
     def no_network(*args, **kwargs):
         raise OSError("network is unreachable (test)")
@@ -38,8 +39,32 @@ def test_missing_weights_offline_give_actionable_error(empty_caches):
 
 
 def test_missing_dataset_offline_give_actionable_error(empty_caches):
-    with pytest.raises(assets.AssetError, match="flower_photos.tgz"):
+    with pytest.raises(assets.AssetError, match="flower_photos.tgz") as error:
         assets.dataset_dir("flower_photos")
+    assert "extract it into" in str(error.value)
+
+
+def test_misspelled_local_copy_is_named_in_the_hint(empty_caches):
+    with pytest.raises(assets.AssetError, match="not a folder \\(misspelled"):
+        assets.dataset_dir("fsdd")  # empty_caches points TL_COURSE_ASSETS at a missing folder
+
+
+def test_file_asset_checks_its_hash(empty_caches):
+    target = empty_caches / "local" / "models" / "imagenet_class_index.json"
+    target.parent.mkdir(parents=True)
+    target.write_text('{"0": ["n01440764", "tench"]}')
+    with pytest.raises(assets.AssetError, match="sha256"):
+        assets.weights_path("imagenet_class_index")
+
+
+def test_hub_module_is_found_in_the_local_copy(empty_caches):
+    handle = assets.get("mobilenet_v3_small_075_224_hub").url
+    folder = empty_caches / "local" / "tfhub" / assets.hub_folder_name(handle)
+    assert not assets.is_available("mobilenet_v3_small_075_224_hub")
+    folder.mkdir(parents=True)
+    (folder / "saved_model.pb").write_bytes(b"x")
+    assert assets.is_available("mobilenet_v3_small_075_224_hub")
+    assert assets.hub_local_copy(handle) == folder
 
 
 def test_truncated_weights_file_is_detected(empty_caches):
@@ -83,12 +108,6 @@ def test_malformed_dataset_folder_is_reported(empty_caches):
 def test_unknown_asset_lists_known_names():
     with pytest.raises(assets.AssetError, match="flower_photos"):
         assets.get("flowers")
-
-
-def test_status_command_lists_every_asset(empty_caches, capsys):
-    assert assets.main(["status"]) == 0
-    out = capsys.readouterr().out
-    assert all(name in out for name in assets.REGISTRY) and "download" in out
 
 
 def test_sha256_of(tmp_path):

@@ -22,7 +22,7 @@ def test_load_mnist_scales_to_unit_range(local_assets):
     arrays |= {"y_train": np.arange(6) % 10, "y_test": np.arange(4)}
     np.savez(local_assets / "mnist" / "mnist.npz", **arrays)
     loaded = digits.load_mnist()
-    x, y = loaded["train"]
+    x, _ = loaded["train"]
     assert x.shape == (6, 28, 28) and x.dtype == np.float32
     assert x.max() <= 1.0 and np.allclose(x * 255, arrays["x_train"])
     assert loaded["test"][1].tolist() == [0, 1, 2, 3]

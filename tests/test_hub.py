@@ -101,7 +101,7 @@ def test_url_handle_resolves_offline_from_cache(monkeypatch, tmp_path):
 
 def test_missing_module_error_says_how_to_fix(monkeypatch, tmp_path):
     monkeypatch.setenv("TFHUB_CACHE_DIR", str(tmp_path))
-    with pytest.raises(hub.HubError, match="TFHUB_CACHE_DIR"):
+    with pytest.raises(hub.HubError, match="TL_COURSE_ASSETS"):
         hub.resolve(str(tmp_path / "no-such-module"))
 
 

@@ -1,12 +1,10 @@
 """Unit tests for helpers.strategies (lesson 10): the scratch baseline, grid reading."""
 from __future__ import annotations
 
-import keras
 import numpy as np
 import pytest
 
 from helpers import strategies
-
 
 RUNS = [{"a": {"accuracy": 0.8, "seconds": 10.0}, "b": {"accuracy": 0.6, "seconds": 1.0}},
         {"a": {"accuracy": 0.6, "seconds": 2.0}, "b": {"accuracy": 0.6, "seconds": 3.0}},

@@ -32,7 +32,7 @@ def test_header_has_every_key(path):
     assert course.badge_markdown(path.name) in header, "the Colab badge (python -m helpers.course sync)"
     objectives = header.split("**You will learn to**", 1)
     assert len(objectives) == 2, "learning objectives under '**You will learn to**'"
-    bullets = re.findall(r"^- ", objectives[1].split("**Prerequisites", 1)[0], re.M)
+    bullets = re.findall(r"^- ", objectives[1].split("**Prerequisites", 1)[0], re.MULTILINE)
     assert 3 <= len(bullets) <= 5, f"3-5 learning objectives, found {len(bullets)}"
     assert "**Prerequisites:**" in header and "**Runtime:**" in header
 
