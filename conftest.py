@@ -16,11 +16,13 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import socket
 import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
-FIXTURES = ROOT.parent / "shared" / "fixtures"
+# The offline copies; TL_COURSE_FIXTURES=/nonexistent runs the suite as a learner's machine would.
+FIXTURES = Path(os.environ.get("TL_COURSE_FIXTURES", ROOT.parent / "shared" / "fixtures"))
 # Name the course uses -> folder of the offline subset in ../shared/fixtures/datasets.
 DATASET_FIXTURES = {
     "flower_photos": "flower_photos_small",
@@ -65,6 +67,29 @@ def seed_hub_modules(hub_cache: Path) -> None:
             link.symlink_to(FIXTURES / "tfhub" / folder, target_is_directory=True)
 
 
+def online(host: str = "storage.googleapis.com") -> bool:
+    """True if the download servers answer within a few seconds."""
+    try:
+        socket.create_connection((host, 443), timeout=3).close()
+    except OSError:
+        return False
+    return True
+
+
+def missing_downloads() -> str:
+    """'' if the notebooks can get every download, else one message saying what is missing."""
+    from helpers import assets
+
+    missing = [name for name, asset in assets.REGISTRY.items()
+               if not asset.optional and not assets.is_available(name)]
+    if not missing or online():
+        return ""
+    return (f"Notebook tests not run: this machine is offline and {len(missing)} course downloads "
+            f"are not on disk ({', '.join(missing)}). Provide them with the offline fixtures at "
+            f"{FIXTURES}, or set TL_COURSE_ASSETS to a folder made by `python -m helpers.assets "
+            "download-all DIR` on a connected machine. The unit tests ran.")
+
+
 def pytest_configure(config) -> None:
     os.environ["TL_COURSE_QUICK"] = "1"
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -73,6 +98,26 @@ def pytest_configure(config) -> None:
         workdir = Path(tempfile.mkdtemp(prefix="tl_course_test_"))
         config._tl_course_workdir = workdir
         os.environ.update(seed_caches(workdir))
+    config._tl_course_missing = missing_downloads()
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    """Offline without the downloads: leave the notebooks out (one message, see below)."""
+    if config._tl_course_missing:
+        notebooks = [item for item in items if str(item.path).endswith(".ipynb")]
+        if notebooks:
+            config.hook.pytest_deselected(items=notebooks)
+            items[:] = [item for item in items if item not in notebooks]
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
+    if config._tl_course_missing:
+        terminalreporter.write_line(config._tl_course_missing, red=True, bold=True)
+
+
+def pytest_sessionfinish(session, exitstatus) -> None:
+    if session.config._tl_course_missing and exitstatus == 0:
+        session.exitstatus = 1  # the course was not tested: never report success
 
 
 def pytest_unconfigure(config) -> None:

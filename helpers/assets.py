@@ -54,6 +54,7 @@ class Asset:
     expected: tuple[str, ...] = field(default_factory=tuple)
     archive: bool = True
     saved_as: str = ""  # file name on disk when the URL does not end in it
+    optional: bool = False  # lessons use it only if it is on disk (extra backbones in lesson 02)
 
     @property
     def filename(self) -> str:
@@ -69,16 +70,16 @@ REGISTRY: dict[str, Asset] = {
               "MobileNetV2 alpha 0.35, ImageNet, no top", 2.0),
         Asset("mobilenet_v2_1.0_224", "weights",
               f"{_KA}/mobilenet_v2/mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_224_no_top.h5",
-              "MobileNetV2 alpha 1.0, ImageNet, no top", 9.4),
+              "MobileNetV2 alpha 1.0, ImageNet, no top", 9.4, optional=True),
         Asset("mobilenet_v1_0.25_224", "weights", f"{_KA}/mobilenet/mobilenet_2_5_224_tf_no_top.h5",
               "MobileNet (V1) alpha 0.25, ImageNet, no top", 0.9,
               sha256="dbdb03ee2a22fd895301636cd328b234bb3a9952358f436d82f46b81e0d5b0bf"),
         Asset("mobilenet_v3_small_224", "weights",
               f"{_KA}/mobilenet_v3/weights_mobilenet_v3_small_224_1.0_float_no_top_v2.h5",
-              "MobileNetV3Small, ImageNet, no top", 4.3),
+              "MobileNetV3Small, ImageNet, no top", 4.3, optional=True),
         Asset("efficientnet_b0", "weights",
               "https://storage.googleapis.com/keras-applications/efficientnetb0_notop.h5",
-              "EfficientNetB0, ImageNet, no top", 16.0),
+              "EfficientNetB0, ImageNet, no top", 16.0, optional=True),
         Asset("imagenet_class_index", "file",
               "https://storage.googleapis.com/download.tensorflow.org/data/imagenet_class_index.json",
               "names of the 1,000 ImageNet classes (for decode_predictions)", 0.04,
