@@ -4,13 +4,13 @@ Lesson 01 explains the few-shot subsets; lesson 03 explains the pipeline.
 """
 from __future__ import annotations
 
-import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".gif")
+# What the loader decodes (TensorFlow's decode_image); anything else in a class folder is skipped.
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp")
 
 
 class DataError(ValueError):
@@ -19,12 +19,16 @@ class DataError(ValueError):
 
 @dataclass
 class ImageFolder:
-    """Image files found under ``root/<class name>/``; ``labels[i]`` indexes ``class_names``."""
+    """Image files found under ``root/<class name>/``; ``labels[i]`` indexes ``class_names``.
+
+    ``skipped`` lists every file the scan left out, with the reason."""
 
     root: Path
     class_names: list[str]
     paths: list[Path]
     labels: np.ndarray
+    skipped: list[tuple[Path, str]] = field(default_factory=list)
+    nested: int = 0  # images found in sub-folders of a class folder (they count for that class)
 
     def counts(self) -> dict[str, int]:
         """Number of images per class."""
@@ -36,26 +40,55 @@ class ImageFolder:
         return ImageFolder(self.root, self.class_names, [self.paths[i] for i in idx],
                            self.labels[idx])
 
+    def report(self) -> str:
+        """What the scan used and what it left out, and why (one line per reason)."""
+        lines = [f"{self.root}: {len(self.paths)} images in {len(self.class_names)} classes "
+                 f"{self.counts()}"]
+        if self.nested:
+            lines.append(f"  {self.nested} of them are in sub-folders of a class folder; "
+                         "they count for that class.")
+        reasons: dict[str, list[str]] = {}
+        for path, reason in self.skipped:
+            reasons.setdefault(reason, []).append(str(path.relative_to(self.root)))
+        for reason, names in sorted(reasons.items()):
+            shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+            lines.append(f"  skipped {len(names)} ({reason}): {shown}")
+        return "\n".join(lines)
 
-def _is_readable_image(path: Path) -> str | None:
-    """None if Pillow can decode ``path`` fully, else the reason."""
-    from PIL import Image
 
+def _decode(path: Path):
+    """The one decoder of the course: TensorFlow's, to RGB uint8 (first frame of a GIF)."""
+    import tensorflow as tf
+
+    return tf.io.decode_image(tf.io.read_file(str(path)), channels=3, expand_animations=False)
+
+
+def _undecodable(path: Path) -> str | None:
+    """None if the loader's decoder reads ``path``, else the reason."""
     try:
-        with Image.open(path) as image:
-            image.load()
-    except Exception as error:  # noqa: BLE001 - Pillow raises many types for bad files
-        return f"{type(error).__name__}: {error}"
+        _decode(path)
+    except Exception as error:  # noqa: BLE001 - TensorFlow raises several types for bad files
+        return f"cannot be decoded: {str(error).splitlines()[0][:120]}"
     return None
 
 
-def scan_image_folder(root: str | Path, check_images: bool = True,
-                      on_bad: str = "raise") -> ImageFolder:
-    """List the images of ``root/<class>/*`` (classes sorted by name).
+def _visible_files(folder: Path) -> list[Path]:
+    """Files under ``folder`` (any depth), sorted, without hidden files or folders."""
+    return sorted(p for p in folder.rglob("*") if p.is_file()
+                  and not any(part.startswith(".") for part in p.relative_to(folder).parts))
 
-    ``check_images`` decodes every file once with Pillow. A bad file (not an image, truncated)
-    raises a :class:`DataError` naming it, or with ``on_bad="skip"`` is skipped with a warning.
+
+def scan_image_folder(root: str | Path, check_images: bool = True, on_bad: str = "raise",
+                      verbose: bool = True) -> ImageFolder:
+    """List the images of ``root/<class>/`` (classes sorted by name; images in sub-folders of a
+    class folder count for that class) and print what was used and skipped.
+
+    Files that are not images (``notes.txt``, ``Thumbs.db``) are skipped. With ``check_images``
+    every image is decoded once with the loader's own decoder; files that fail are all named
+    in one :class:`DataError`, or skipped with ``on_bad="skip"``.
     """
+    if on_bad not in ("raise", "skip"):
+        raise ValueError(f"on_bad={on_bad!r}: use 'raise' or 'skip'.")
     root = Path(root)
     if not root.is_dir():
         raise DataError(f"{root} is not a folder. Pass the folder that holds one sub-folder per class.")
@@ -63,35 +96,33 @@ def scan_image_folder(root: str | Path, check_images: bool = True,
     if len(class_dirs) < 2:
         raise DataError(f"{root} has {len(class_dirs)} class folder(s); a classifier needs at "
                         "least 2 (layout: root/<class name>/<image files>).")
-    paths: list[Path] = []
-    labels: list[int] = []
+    skipped = [(p, "not inside a class folder") for p in sorted(root.iterdir())
+               if p.is_file() and not p.name.startswith(".")]
+    found: list[tuple[Path, int]] = []
+    bad: list[tuple[Path, str]] = []
     for label, class_dir in enumerate(class_dirs):
-        files = sorted(p for p in class_dir.iterdir() if p.is_file() and not p.name.startswith("."))
-        images = [p for p in files if p.suffix.lower() in IMAGE_SUFFIXES]
-        for other in set(files) - set(images):
-            _bad(other, f"not an image file (suffix {other.suffix or 'none'})", on_bad)
-        if check_images:
-            good = []
-            for image in images:
-                reason = _is_readable_image(image)
-                if reason:
-                    _bad(image, f"cannot be decoded ({reason})", on_bad)
-                else:
-                    good.append(image)
-            images = good
-        if not images:
-            raise DataError(f"Class folder {class_dir} contains no images. Add images or remove "
-                            "the folder.")
-        paths += images
-        labels += [label] * len(images)
-    return ImageFolder(root, [p.name for p in class_dirs], paths, np.array(labels))
-
-
-def _bad(path: Path, reason: str, on_bad: str) -> None:
-    if on_bad == "skip":
-        warnings.warn(f"Skipping {path}: {reason}", stacklevel=3)
-    else:
-        raise DataError(f"{path}: {reason}. Delete or move the file, or scan with on_bad='skip'.")
+        for path in _visible_files(class_dir):
+            if path.suffix.lower() not in IMAGE_SUFFIXES:
+                skipped.append((path, f"not an image file ({path.suffix.lower() or 'no suffix'})"))
+            elif check_images and (reason := _undecodable(path)):
+                bad.append((path, reason))
+            else:
+                found.append((path, label))
+    if bad and on_bad == "raise":
+        listed = "\n".join(f"  {path}: {reason}" for path, reason in bad)
+        raise DataError(f"{len(bad)} image file(s) cannot be read:\n{listed}\nDelete or move "
+                        "them, or scan with on_bad='skip'.")
+    labels = np.array([label for _, label in found], dtype=int)
+    empty = [d for i, d in enumerate(class_dirs) if not (labels == i).any()]
+    if empty:
+        raise DataError(f"Class folder {empty[0]} contains no usable images. Add images or "
+                        "remove the folder.")
+    folder = ImageFolder(root, [d.name for d in class_dirs], [p for p, _ in found], labels,
+                         skipped + bad,
+                         sum(p.parent != class_dirs[label] for p, label in found))
+    if verbose and (folder.skipped or folder.nested):
+        print(folder.report())
+    return folder
 
 
 def stratified_split(labels: np.ndarray, test_fraction: float, seed: int = 0
@@ -108,7 +139,8 @@ def stratified_split(labels: np.ndarray, test_fraction: float, seed: int = 0
     return np.sort(train), np.sort(test)
 
 
-def take_per_class(labels: np.ndarray, n_per_class: int, seed: int = 0) -> np.ndarray:
+def take_per_class(labels: np.ndarray, n_per_class: int, seed: int = 0,
+                   class_names: list[str] | None = None) -> np.ndarray:
     """Positions of ``n_per_class`` random examples of every class (a few-shot subset).
 
     Subsets are nested: with the same seed, the 5-shot subset is inside the 10-shot one.
@@ -118,20 +150,55 @@ def take_per_class(labels: np.ndarray, n_per_class: int, seed: int = 0) -> np.nd
     for label in np.unique(labels):
         members = rng.permutation(np.flatnonzero(labels == label))
         if len(members) < n_per_class:
-            raise DataError(f"Class {label} has only {len(members)} examples; asked for "
+            name = repr(class_names[label]) if class_names else str(label)
+            raise DataError(f"Class {name} has only {len(members)} examples; asked for "
                             f"{n_per_class} per class.")
         chosen.append(members[:n_per_class])
     return np.sort(np.concatenate(chosen))
 
 
+def exif_orientation(path: Path) -> int:
+    """The EXIF orientation tag of an image (1 = upright, 2-8 = flipped or turned), read from
+    the header only. Phone cameras store photos sideways and set this tag."""
+    from PIL import Image
+
+    try:
+        with Image.open(path) as image:
+            value = int(image.getexif().get(0x0112, 1))
+    except Exception:  # noqa: BLE001 - no EXIF or an unreadable header: nothing to turn
+        return 1
+    return value if 1 <= value <= 8 else 1
+
+
+def _upright(image, orientation):
+    """Turn a decoded image the way its EXIF orientation says (as Pillow's exif_transpose)."""
+    import tensorflow as tf
+
+    def transpose(x):
+        return tf.transpose(x, [1, 0, 2])
+
+    return tf.switch_case(orientation - 1, [
+        lambda: image,
+        lambda: tf.image.flip_left_right(image),
+        lambda: tf.image.rot90(image, 2),
+        lambda: tf.image.flip_up_down(image),
+        lambda: transpose(image),
+        lambda: tf.image.rot90(image, 3),
+        lambda: tf.image.rot90(transpose(image), 2),
+        lambda: tf.image.rot90(image, 1),
+    ])
+
+
 def load_images(paths: list[Path], image_size: int | tuple[int, int]) -> np.ndarray:
-    """Decode and resize images into a uint8 array of shape (n, height, width, 3)."""
+    """Decode (with the decoder the scan checks with), turn upright by EXIF orientation and
+    resize images into a uint8 array of shape (n, height, width, 3)."""
     import tensorflow as tf
 
     size = (image_size, image_size) if isinstance(image_size, int) else tuple(image_size)
 
-    def decode(path: tf.Tensor) -> tf.Tensor:
-        image = tf.io.decode_image(tf.io.read_file(path), channels=3, expand_animations=False)
+    def decode(path: tf.Tensor, orientation: tf.Tensor) -> tf.Tensor:
+        image = _upright(tf.io.decode_image(tf.io.read_file(path), channels=3,
+                                            expand_animations=False), orientation)
         resized = tf.image.resize(image, size, antialias=True)
         return tf.cast(tf.clip_by_value(tf.round(resized), 0, 255), tf.uint8)
 
@@ -142,9 +209,15 @@ def load_images(paths: list[Path], image_size: int | tuple[int, int]) -> np.ndar
         raise DataError(f"{len(missing)} of {len(paths)} image files do not exist, e.g. "
                         f"{missing[0]}. Scan the folder again (data.scan_image_folder) or "
                         "re-download the dataset.")
-    ds = tf.data.Dataset.from_tensor_slices([str(p) for p in paths])
+    orientations = [exif_orientation(Path(p)) for p in paths]
+    ds = tf.data.Dataset.from_tensor_slices(([str(p) for p in paths], orientations))
     ds = ds.map(decode, num_parallel_calls=tf.data.AUTOTUNE).batch(256)
-    return np.concatenate([batch.numpy() for batch in ds])
+    try:
+        return np.concatenate([batch.numpy() for batch in ds])
+    except tf.errors.InvalidArgumentError as error:
+        raise DataError(f"An image cannot be decoded ({str(error).splitlines()[0][:200]}). "
+                        "Scan the folder with data.scan_image_folder, which names every bad "
+                        "file.") from error
 
 
 def to_dataset(images: np.ndarray, labels: np.ndarray, batch_size: int = 32,

@@ -25,21 +25,83 @@ def test_scan_lists_classes_and_labels(tmp_path):
     assert folder.subset(np.array([0, 5])).counts() == {"a": 1, "b": 1}
 
 
-def test_non_image_file_is_named(tmp_path):
-    root = make_folder(tmp_path / "d")
+def make_messy_folder(root: Path) -> Path:
+    """A learner's folder: odd formats and names, junk files, a sub-folder, broken images."""
+    make_folder(root, per_class=2)
+    rng = np.random.default_rng(1)
+    pixels = rng.integers(0, 255, (9, 7, 3), dtype=np.uint8)
+    Image.fromarray(pixels).save(root / "a" / "UPPER.JPG")
+    Image.fromarray(pixels[..., 0]).save(root / "a" / "grey.png")
+    Image.fromarray(np.dstack([pixels, pixels[..., :1]])).save(root / "a" / "rgba.png")
+    Image.fromarray(pixels).convert("P").save(root / "b" / "palette.gif")
+    Image.fromarray(pixels).save(root / "b" / "modern.webp")
+    Image.fromarray(pixels).save(root / "b" / "bitmap.bmp")
+    Image.fromarray(pixels).save(root / "b" / "ação ñ.jpg")
+    (root / "b" / "extra").mkdir()
+    Image.fromarray(pixels).save(root / "b" / "extra" / "nested.jpg")
     (root / "a" / "notes.txt").write_text("hello")
-    with pytest.raises(data.DataError, match="notes.txt"):
+    (root / "b" / "Thumbs.db").write_bytes(b"\x00" * 10)
+    (root / "README.md").write_text("my photos")
+    (root / "a" / ".hidden.jpg").write_bytes(b"")
+    Image.fromarray(pixels).save(root / "b" / "tiff_in_disguise.jpg", format="TIFF")
+    good = (root / "a" / "0.jpg").read_bytes()
+    (root / "a" / "broken.jpg").write_bytes(good[: len(good) // 3])
+    return root
+
+
+def test_messy_folder_skips_junk_and_names_every_bad_file_in_order(tmp_path):
+    root = make_messy_folder(tmp_path / "mine")
+    with pytest.raises(data.DataError) as error:
         data.scan_image_folder(root)
-    with pytest.warns(UserWarning, match="notes.txt"):
-        assert len(data.scan_image_folder(root, on_bad="skip").paths) == 8
+    message = str(error.value)
+    assert message.startswith("2 image file(s) cannot be read")
+    assert message.index("broken.jpg") < message.index("tiff_in_disguise.jpg")  # stable order
+    assert "notes.txt" not in message  # not an image: skipped, not an error
 
 
-def test_corrupt_image_is_named(tmp_path):
+def test_messy_folder_report_with_skip(tmp_path, capsys):
+    root = make_messy_folder(tmp_path / "mine")
+    folder = data.scan_image_folder(root, on_bad="skip")
+    assert folder.counts() == {"a": 5, "b": 7}
+    assert folder.nested == 1
+    report = capsys.readouterr().out
+    assert report == folder.report() + "\n"
+    assert "skipped 2 (not an image file" not in report  # .txt and .db are different reasons
+    for name in ("notes.txt", "Thumbs.db", "README.md", "broken.jpg", "tiff_in_disguise.jpg"):
+        assert name in report
+    assert ".hidden.jpg" not in report and "sub-folders" in report
+    images = data.load_images(folder.paths, 16)  # every file the scan kept loads
+    assert images.shape == (12, 16, 16, 3)
+
+
+def test_class_with_only_bad_files_is_named(tmp_path):
     root = make_folder(tmp_path / "d")
-    good = (root / "b" / "0.jpg").read_bytes()
-    (root / "b" / "broken.jpg").write_bytes(good[: len(good) // 3])
-    with pytest.raises(data.DataError, match="broken.jpg"):
+    (root / "c").mkdir()
+    (root / "c" / "notes.txt").write_text("x")
+    with pytest.raises(data.DataError, match="c contains no usable images"):
         data.scan_image_folder(root)
+
+
+def test_exif_orientation_turns_photos_upright(tmp_path):
+    from PIL import ImageOps
+
+    pixels = np.zeros((6, 10, 3), np.uint8)
+    pixels[:2, :3] = 255  # a white corner, top left
+    for orientation in range(1, 9):
+        exif = Image.Exif()
+        exif[0x0112] = orientation
+        path = tmp_path / f"o{orientation}.png"  # lossless, so the two decoders agree exactly
+        Image.fromarray(pixels).save(path, exif=exif)
+        assert data.exif_orientation(path) == orientation
+        expected = np.asarray(ImageOps.exif_transpose(Image.open(path)).convert("RGB"))
+        loaded = data.load_images([path], expected.shape[:2])[0]
+        assert np.array_equal(loaded, expected), f"orientation {orientation}"
+
+
+def test_take_per_class_names_the_short_class():
+    labels = np.array([0, 0, 0, 1])
+    with pytest.raises(data.DataError, match="Class 'dogs' has only 1"):
+        data.take_per_class(labels, 2, class_names=["cats", "dogs"])
 
 
 def test_empty_and_missing_folders(tmp_path):
@@ -47,7 +109,7 @@ def test_empty_and_missing_folders(tmp_path):
         data.scan_image_folder(tmp_path / "nope")
     root = make_folder(tmp_path / "d")
     (root / "c").mkdir()
-    with pytest.raises(data.DataError, match="contains no images"):
+    with pytest.raises(data.DataError, match="contains no usable images"):
         data.scan_image_folder(root)
     single = make_folder(tmp_path / "s", classes=("only",))
     with pytest.raises(data.DataError, match="at least 2"):
