@@ -1,6 +1,7 @@
 """Multiple-choice quizzes as ipywidgets (JupyterLab and Colab), with an explanation per answer."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from html import escape
 
@@ -27,20 +28,40 @@ class Question:
                              f"index (0..{len(self.options) - 1}).")
 
 
+_CODE = re.compile(r"`([^`]+)`")
+_BOLD = re.compile(r"\*\*(.+?)\*\*")
+_ITALIC = re.compile(r"(?<![\w*])\*(?!\s)(.+?)(?<!\s)\*(?![\w*])")
+
+
+def inline_html(text: str) -> str:
+    """Escape ``text`` for HTML and render its inline Markdown: `code`, **bold**, *italic*."""
+    html = _CODE.sub(r"<code>\1</code>", escape(text))
+    return _ITALIC.sub(r"<i>\1</i>", _BOLD.sub(r"<b>\1</b>", html))
+
+
+def plain(text: str) -> str:
+    """``text`` without inline Markdown marks (radio-button labels cannot show HTML)."""
+    return _ITALIC.sub(r"\1", _BOLD.sub(r"\1", _CODE.sub(r"\1", text)))
+
+
 @dataclass(frozen=True)
 class Feedback:
-    correct: bool
+    """``correct`` is None while no option is chosen (a hint, not a wrong answer)."""
+
+    correct: bool | None
     explanation: str
 
     def html(self) -> str:
+        if self.correct is None:
+            return f"<span style='color:dimgray'>{inline_html(self.explanation)}</span>"
         mark, color = ("✅ Correct.", "green") if self.correct else ("❌ Not quite.", "firebrick")
-        return f"<b style='color:{color}'>{mark}</b> {escape(self.explanation)}"
+        return f"<b style='color:{color}'>{mark}</b> {inline_html(self.explanation)}"
 
 
 def grade(question: Question, choice: int | None) -> Feedback:
     """Feedback for choosing option ``choice`` (None: nothing chosen yet)."""
     if choice is None:
-        return Feedback(False, "Choose an option first.")
+        return Feedback(None, "Choose an option first, then press Check.")
     return Feedback(choice == question.answer, question.explanations[choice])
 
 
@@ -54,7 +75,7 @@ class QuestionWidget(widgets.VBox):
         self.button = widgets.Button(description="Check", button_style="primary")
         self.feedback = widgets.HTML()
         self.button.on_click(lambda _: self.check())
-        title = widgets.HTML(f"<b>{number}. {escape(question.prompt)}</b>")
+        title = widgets.HTML(f"<b>{number}. {inline_html(question.prompt)}</b>")
         super().__init__([title, self.choices, self.button, self.feedback])
 
     def check(self) -> Feedback:
@@ -65,7 +86,7 @@ class QuestionWidget(widgets.VBox):
 
 def enumerate_options(question: Question) -> list[tuple[str, int]]:
     """(label, index) pairs for the radio buttons."""
-    return [(f"{chr(97 + i)}) {text}", i) for i, text in enumerate(question.options)]
+    return [(f"{chr(97 + i)}) {plain(text)}", i) for i, text in enumerate(question.options)]
 
 
 class Quiz(widgets.VBox):

@@ -1,6 +1,6 @@
 import pytest
 
-from helpers.quiz import Question, Quiz, grade
+from helpers.quiz import Question, Quiz, enumerate_options, grade, inline_html, plain
 
 Q = Question("2 + 2?", ["3", "4"], 1, ["Off by one.", "Yes: two and two make four."])
 
@@ -9,7 +9,9 @@ def test_grade_right_wrong_and_unanswered():
     assert grade(Q, 1).correct and "four" in grade(Q, 1).explanation
     wrong = grade(Q, 0)
     assert not wrong.correct and wrong.explanation == "Off by one."
-    assert not grade(Q, None).correct and "Choose" in grade(Q, None).explanation
+    pending = grade(Q, None)
+    assert pending.correct is None and "Choose" in pending.explanation
+    assert "Not quite" not in pending.html() and "firebrick" not in pending.html()
 
 
 def test_widget_shows_explanations_after_check():
@@ -32,3 +34,15 @@ def test_malformed_questions_are_rejected():
         Question("?", ["a", "b"], 2, ["x", "y"])
     with pytest.raises(ValueError, match="at least one question"):
         Quiz([])
+
+
+def test_inline_markdown_renders_in_prompts_and_explanations():
+    assert inline_html("the *target task* uses `fit` and **care** <b>") == (
+        "the <i>target task</i> uses <code>fit</code> and <b>care</b> &lt;b&gt;")
+    assert inline_html("2 * 3 * 4") == "2 * 3 * 4"  # a lone star is not emphasis
+    q = Question("Call `fit`?", ["*yes*", "`no`"], 0, ["Right: **yes**.", "No."])
+    quiz = Quiz([q])
+    assert "<code>fit</code>" in quiz.items[0].children[0].value
+    assert [label for label, _ in enumerate_options(q)] == ["a) yes", "b) no"]
+    assert "<b>yes</b>" in quiz.answer(1, 0).html()
+    assert plain("**a** and *b* with `c`") == "a and b with c"
