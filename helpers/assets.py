@@ -48,13 +48,18 @@ class Asset:
     kind: str
     url: str
     description: str
-    size_mb: float
+    size_mb: float | None  # None: not known (not measured offline)
     sha256: str | None = None
     # For datasets: entries (or glob patterns) that must exist inside the extracted root.
     expected: tuple[str, ...] = field(default_factory=tuple)
     archive: bool = True
     saved_as: str = ""  # file name on disk when the URL does not end in it
     optional: bool = False  # lessons use it only if it is on disk (extra backbones in lesson 02)
+
+    @property
+    def size(self) -> str:
+        """The download size for messages, e.g. '~2 MB'."""
+        return f"~{self.size_mb:g} MB" if self.size_mb else "size not known"
 
     @property
     def filename(self) -> str:
@@ -123,9 +128,10 @@ REGISTRY: dict[str, Asset] = {
               "GloVe 6B 50-d word vectors, 400,000 words (PDDL 1.0)", 66.0,
               expected=("glove*",), archive=False),
         Asset("ucr", "dataset",
-              "https://github.com/Aaron-LHR/LSTM-FCN/archive/2e297b31.zip",
-              "UCR time-series archive 2018, a repository's copy (ECG200, ECGFiveDays, TwoLeadECG, "
-              "GunPoint, ECG5000 among others)", 300.0,
+              "https://github.com/Aaron-LHR/LSTM-FCN/archive/"
+              "2e297b3107c473106f5bfa32037f6a3ecbf969ba.zip",
+              "UCR time-series archive 2018 sets in a public repository's copy (ECG200, "
+              "ECGFiveDays, TwoLeadECG, GunPoint, ECG5000 and a few others)", None,
               expected=("ECG200", "ECGFiveDays", "TwoLeadECG", "GunPoint")),
     ]
 }
@@ -206,7 +212,7 @@ def _offline_hint(asset: Asset, where: Path) -> str:
     misspelled = (f"\n  Note: {ASSETS_ENV}={local} is not a folder (misspelled?)."
                   if local and not local.is_dir() else "")
     return (
-        f"Could not get {asset.name!r} ({asset.description}, ~{asset.size_mb:g} MB).\n"
+        f"Could not get {asset.name!r} ({asset.description}, {asset.size}).\n"
         f"  It comes from: {asset.url}\n"
         f"  Offline? Download that file on a connected machine and {put},\n"
         f"  or point {ASSETS_ENV} at a folder prepared with "
@@ -314,7 +320,7 @@ def is_available(name: str) -> bool:
 def status_table() -> list[tuple[str, str, str]]:
     """Rows of (asset, kind, 'on disk' / 'download (~N MB)')."""
     return [
-        (a.name, a.kind, "on disk" if is_available(a.name) else f"download (~{a.size_mb:g} MB)")
+        (a.name, a.kind, "on disk" if is_available(a.name) else f"download ({a.size})")
         for a in REGISTRY.values()
     ]
 

@@ -41,8 +41,9 @@ def print_status() -> None:
     for row in rows:
         print("{:<32} {:<8} {}".format(*row))
     missing = [assets.get(name).size_mb for name, _, status in rows if status != "on disk"]
+    unknown = " + the sizes not known" if None in missing else ""
     print(f"\n{len(rows) - len(missing)} of {len(rows)} on disk; to download: "
-          f"{len(missing)} (~{sum(missing):g} MB)")
+          f"{len(missing)} (~{sum(m or 0 for m in missing):g} MB{unknown})")
 
 
 def in_folder(asset: assets.Asset, dest: Path) -> bool:
@@ -89,7 +90,7 @@ def download_all(dest: Path) -> int:
         if in_folder(asset, dest):
             print(f"- {asset.name}: already there", flush=True)
             continue
-        print(f"- {asset.name} (~{asset.size_mb:g} MB) ...", flush=True)
+        print(f"- {asset.name} ({asset.size}) ...", flush=True)
         try:
             _fetch_into(asset, dest)
         except Exception as error:  # noqa: BLE001 - network errors come in many types
