@@ -1,9 +1,10 @@
-"""On-demand check that the quiz widget renders and answers in a real JupyterLab.
+"""On-demand check that the course's widgets work in a real JupyterLab.
 
 Run with ``pytest -m browser``. Needs Debian's chromium and chromium-driver packages
 (``apt-get install chromium chromium-driver``). Starts JupyterLab on a free local port with a
-one-cell notebook, runs the cell in headless Chromium, clicks a wrong and a right answer and
-reads the explanations the widget shows.
+one-cell notebook, runs the cell in headless Chromium and uses the widget like a learner:
+a real lesson's quiz (answers, explanations, Markdown rendering) and lesson 06's fine-tuning
+explorer (moving a slider redraws the plot and the summary).
 """
 from __future__ import annotations
 
@@ -19,9 +20,27 @@ import pytest
 
 pytestmark = pytest.mark.browser
 
-QUIZ_CELL = """from helpers.quiz import Question, Quiz
-Quiz([Question("Which layers are most generic?", ["The first ones", "The last ones"], 0,
-               ["Right: edges and textures.", "No: the last layers are task-specific."])])"""
+from helpers import course
+
+
+def lesson_quiz_cell(lesson: str = "06") -> str:
+    """The quiz cell of a real lesson, with the import it needs."""
+    path = next(course.NOTEBOOKS.glob(f"{lesson}_*.ipynb"))
+    cells = ["".join(c["source"]) for c in json.loads(path.read_text())["cells"]]
+    quiz = next(c for c in cells if c.startswith("Quiz(["))
+    return "from helpers.quiz import Question, Quiz\n" + quiz
+
+
+EXPLORER_CELL = """import keras, numpy as np
+from helpers import explorer, finetune
+inputs = keras.Input((8, 8, 3))
+x = keras.layers.Conv2D(4, 3, name="c1")(inputs)
+x = keras.layers.BatchNormalization(name="bn1")(x)
+base = keras.Model(inputs, keras.layers.Conv2D(6, 1, name="c2")(x))
+def run(values):
+    return finetune.Run({}, {"val_accuracy": values, "accuracy": values}, 0.01, 1.0)
+explorer.FineTuneExplorer(base, [1, 3], [1e-4, 1e-2],
+                          {(1, 1e-4): [run([0.5, 0.6, 0.7])], (3, 1e-4): [run([0.5, 0.8, 0.9])]})"""
 
 
 def free_port() -> int:
@@ -34,12 +53,13 @@ def free_port() -> int:
 def lab(tmp_path):
     if not shutil.which("chromedriver"):
         pytest.fail("chromedriver not found: apt-get install chromium chromium-driver")
-    notebook = {"cells": [{"cell_type": "code", "metadata": {}, "source": QUIZ_CELL,
-                           "outputs": [], "execution_count": None}],
-                "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3",
-                                            "language": "python"}},
-                "nbformat": 4, "nbformat_minor": 5}
-    (tmp_path / "quiz.ipynb").write_text(json.dumps(notebook))
+    for name, source in (("quiz", lesson_quiz_cell()), ("explorer", EXPLORER_CELL)):
+        notebook = {"cells": [{"cell_type": "code", "metadata": {}, "source": source,
+                               "outputs": [], "execution_count": None}],
+                    "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3",
+                                                "language": "python"}},
+                    "nbformat": 4, "nbformat_minor": 5}
+        (tmp_path / f"{name}.ipynb").write_text(json.dumps(notebook))
     port, token = free_port(), "coursetest"
     server = subprocess.Popen(
         [sys.executable, "-m", "jupyter", "lab", "--no-browser", f"--port={port}",
@@ -53,7 +73,7 @@ def lab(tmp_path):
             break
         except OSError:
             time.sleep(0.5)
-    yield f"{base}/lab/tree/quiz.ipynb?token={token}"
+    yield lambda name: f"{base}/lab/tree/{name}.ipynb?token={token}"
     server.terminate()
     server.wait(timeout=30)
 
@@ -74,28 +94,57 @@ def browser():
     driver.quit()
 
 
-def test_quiz_renders_and_answers_in_jupyterlab(lab, browser, tmp_path):
+def run_cell(browser, url: str):
+    """Open a one-cell notebook and run its cell; return a waiter for what it shows."""
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
     from selenium.webdriver.support import expected_conditions as ec
     from selenium.webdriver.support.ui import WebDriverWait
 
-    wait = WebDriverWait(browser, 120)
-    browser.get(lab)
+    wait = WebDriverWait(browser, 180)
+    browser.get(url)
     editor = wait.until(ec.element_to_be_clickable((By.CSS_SELECTOR, ".jp-Cell .cm-content")))
     editor.click()  # Shift+Enter queues the cell; it runs as soon as the kernel is up
     editor.send_keys(Keys.SHIFT, Keys.ENTER)
-    radios = wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, ".widget-radio-box input"))
-    assert len(radios) == 2
-    check = browser.find_element(By.XPATH, "//button[normalize-space()='Check']")
+    return wait
 
-    radios[1].click()
-    check.click()
-    feedback = wait.until(lambda d: d.find_element(By.XPATH, "//*[contains(text(), 'Not quite')]"))
-    assert "task-specific" in feedback.find_element(By.XPATH, "..").text
 
-    radios[0].click()
-    check.click()
-    feedback = wait.until(lambda d: d.find_element(By.XPATH, "//*[contains(text(), 'Correct')]"))
-    assert "edges and textures" in feedback.find_element(By.XPATH, "..").text
+def test_lesson_quiz_renders_and_answers_in_jupyterlab(lab, browser, tmp_path):
+    from selenium.webdriver.common.by import By
+
+    wait = run_cell(browser, lab("quiz"))
+    boxes = wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, ".widget-radio-box"))
+    assert len(boxes) >= 4, "lesson 06 has at least four questions"
+    prompts = browser.find_elements(By.CSS_SELECTOR, ".widget-html-content b")
+    assert not any("`" in p.text for p in prompts), "Markdown code marks must render"
+    radios = boxes[0].find_elements(By.CSS_SELECTOR, "input")
+    check = browser.find_elements(By.XPATH, "//button[normalize-space()='Check']")[0]
+    check.click()  # nothing chosen: a hint, not a wrong answer
+    hint = wait.until(lambda d: d.find_element(By.XPATH, "//*[contains(text(), 'Choose an')]"))
+    assert "Not quite" not in hint.find_element(By.XPATH, "..").text
+    for radio in radios:  # try every option until one is right, as a learner would
+        radio.click()
+        check.click()
+        time.sleep(0.5)
+        if browser.find_elements(By.XPATH, "//*[contains(text(), 'Correct')]"):
+            break
+    else:
+        pytest.fail("no option of the first question was graded correct")
     browser.save_screenshot(str(tmp_path / "quiz_in_jupyterlab.png"))
+
+
+def test_explorer_slider_redraws_in_jupyterlab(lab, browser, tmp_path):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    wait = run_cell(browser, lab("explorer"))
+    status = wait.until(lambda d: d.find_element(By.XPATH, "//*[contains(text(), 'run(s)')]"))
+    before = status.text
+    assert "0.700" in before  # the run for 1 layer at 1e-4
+    wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, ".jp-OutputArea-output img"))
+    handle = browser.find_elements(By.CSS_SELECTOR, ".widget-slider .noUi-handle")[0]
+    handle.click()
+    handle.send_keys(Keys.ARROW_RIGHT)  # unfreeze top 3
+    wait.until(lambda d: "0.900" in d.find_element(
+        By.XPATH, "//*[contains(text(), 'run(s)')]").text)
+    browser.save_screenshot(str(tmp_path / "explorer_in_jupyterlab.png"))
