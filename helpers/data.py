@@ -42,8 +42,8 @@ class ImageFolder:
 
     def report(self) -> str:
         """What the scan used and what it left out, and why (one line per reason)."""
-        lines = [f"{self.root}: {len(self.paths)} images in {len(self.class_names)} classes "
-                 f"{self.counts()}"]
+        used = f"{len(self.paths)} images in {len(self.class_names)} classes {self.counts()}"
+        lines = [f"{self.root}: {used}"]
         if self.nested:
             lines.append(f"  {self.nested} of them are in sub-folders of a class folder; "
                          "they count for that class.")
