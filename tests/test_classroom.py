@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from helpers import assets, classroom
-from tests.test_assets import empty_caches, write_h5  # noqa: F401 - a fixture
+from tests.test_assets import write_h5
 
 
 def test_status_says_where_it_looks_and_lists_every_asset(empty_caches, capsys):
