@@ -12,6 +12,7 @@ import gzip
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import keras
 import numpy as np
 
 from helpers import assets
@@ -108,6 +109,7 @@ def load_glove(path: str | Path | None = None, max_words: int | None = None) -> 
     return WordVectors(words, np.asarray(rows, dtype="float32"))
 
 
+@keras.saving.register_keras_serializable(package="tl_course")
 def glove_standardize(texts):
     """Lower-case and split text the way GloVe 6B was tokenized: "didn't" -> "did n't",
     "it's" -> "it 's"; other punctuation becomes spaces. Works on a tf string tensor."""
@@ -124,8 +126,6 @@ def make_vectorizer(texts, max_tokens: int | None = None, sequence_length: int =
                     vocabulary: list[str] | None = None):
     """A ``TextVectorization`` layer (:func:`glove_standardize`, integer ids, padded to
     ``sequence_length``): adapted on ``texts``, or with a fixed ``vocabulary``."""
-    import keras
-
     vectorizer = keras.layers.TextVectorization(
         max_tokens=max_tokens, output_sequence_length=sequence_length,
         standardize=glove_standardize, vocabulary=vocabulary if vocabulary else None)
@@ -189,23 +189,18 @@ def mean_vectors(token_ids: np.ndarray, matrix: np.ndarray) -> np.ndarray:
     return (sums / np.maximum(used.sum(axis=1, keepdims=True), 1)).astype("float32")
 
 
-def _masked_max_layer():
-    import keras
+@keras.saving.register_keras_serializable(package="tl_course")
+class MaskedMax(keras.layers.Layer):
+    """Max over the words of each sentence, ignoring padding (GlobalMaxPooling1D does not)."""
 
-    class MaskedMax(keras.layers.Layer):
-        """Max over the words of each sentence, ignoring padding (GlobalMaxPooling1D does not)."""
+    def call(self, inputs, mask=None):
+        if mask is None:
+            return keras.ops.max(inputs, axis=1)
+        hide = keras.ops.cast(keras.ops.logical_not(mask), inputs.dtype)
+        return keras.ops.max(inputs - keras.ops.expand_dims(hide, -1) * 1e9, axis=1)
 
-        def call(self, inputs, mask=None):
-            if mask is None:
-                return keras.ops.max(inputs, axis=1)
-            hide = keras.ops.expand_dims(keras.ops.cast(keras.ops.logical_not(mask),
-                                                        inputs.dtype), -1) * 1e9
-            return keras.ops.max(inputs - hide, axis=1)
-
-        def compute_mask(self, inputs, mask=None):
-            return None
-
-    return MaskedMax
+    def compute_mask(self, inputs, mask=None):
+        return None
 
 
 def build_classifier(vocabulary_size: int, dim: int = 50, matrix: np.ndarray | None = None,
@@ -213,8 +208,6 @@ def build_classifier(vocabulary_size: int, dim: int = 50, matrix: np.ndarray | N
                      hidden_units: int = 0, name: str = "text_classifier"):
     """Token ids -> Embedding (GloVe rows if ``matrix``) -> mean and max over words ->
     [Dense(hidden)] -> Dropout -> softmax. ``trainable=False`` freezes the embedding."""
-    import keras
-
     if matrix is not None and matrix.shape != (vocabulary_size, dim):
         raise ValueError(f"matrix has shape {matrix.shape}, expected ({vocabulary_size}, {dim}): "
                          "build it from the same vectorizer's vocabulary.")
@@ -224,7 +217,7 @@ def build_classifier(vocabulary_size: int, dim: int = 50, matrix: np.ndarray | N
                                    mask_zero=True, trainable=trainable, name="embedding")(inputs)
     pooled = keras.layers.Concatenate(name="mean_and_max")([
         keras.layers.GlobalAveragePooling1D(name="mean")(embed),
-        _masked_max_layer()(name="max")(embed)])
+        MaskedMax(name="max")(embed)])
     x = pooled
     if hidden_units:
         x = keras.layers.Dense(hidden_units, activation="relu", name="hidden")(x)

@@ -106,3 +106,12 @@ def test_classifier_freezes_the_embedding_and_ignores_padding():
     assert text.build_classifier(6, 4).get_layer("embedding").trainable_weights
     with pytest.raises(ValueError, match="expected \\(7, 4\\)"):
         text.build_classifier(7, 4, matrix)
+
+
+def test_classifier_saves_and_loads_with_its_custom_layer(tmp_path):
+    keras.utils.set_random_seed(1)
+    model = text.build_classifier(6, 4)
+    ids = np.array([[2, 3, 4, 0], [5, 0, 0, 0]])
+    model.save(tmp_path / "model.keras")
+    loaded = keras.models.load_model(tmp_path / "model.keras")
+    assert np.allclose(loaded.predict(ids, verbose=0), model.predict(ids, verbose=0))
