@@ -215,24 +215,27 @@ def confident_pseudo_labels(probabilities: np.ndarray, fraction: float
 
 
 def crop_to_content(images: np.ndarray, size: int, threshold: float = 0.1) -> np.ndarray:
-    """Crop each grey image to the bounding box of its pixels above ``threshold``, pad it to a
-    square (keeping the aspect ratio), and resize to (size, size). A digit then fills the frame."""
+    """Crop each grey image to the bounding box of its pixels above ``threshold``, widened to a
+    square around its centre (aspect ratio kept, zeros outside the image), and resize it to
+    (size, size) with bilinear interpolation. A digit then fills the frame."""
     images = np.asarray(images, dtype="float32")
     if images.ndim != 3:
         raise ValueError(f"images must be shaped (n, h, w); got {images.shape}.")
-    out = np.zeros((len(images), size, size), dtype="float32")
-    for i, image in enumerate(images):
-        rows, cols = np.flatnonzero(image.max(1) > threshold), np.flatnonzero(image.max(0) > threshold)
-        if rows.size == 0:
-            raise ValueError(f"image {i} has no pixel above threshold={threshold}; lower it.")
-        box = image[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
-        side = max(box.shape)
-        square = np.zeros((side, side), dtype="float32")
-        top, left = (side - box.shape[0]) // 2, (side - box.shape[1]) // 2
-        square[top:top + box.shape[0], left:left + box.shape[1]] = box
-        resized = keras.ops.image.resize(square[None, ..., None], (size, size), antialias=True)
-        out[i] = np.clip(keras.ops.convert_to_numpy(resized)[0, ..., 0], 0.0, 1.0)
-    return out
+    rows, cols = images.max(axis=2) > threshold, images.max(axis=1) > threshold
+    empty = np.flatnonzero(~rows.any(axis=1))
+    if empty.size:
+        raise ValueError(f"image {empty[0]} has no pixel above threshold={threshold}; lower it.")
+    height, width = images.shape[1:]
+    top, bottom = rows.argmax(1), height - 1 - rows[:, ::-1].argmax(1)
+    left, right = cols.argmax(1), width - 1 - cols[:, ::-1].argmax(1)
+    half = np.maximum(bottom - top, right - left) / 2 + 0.5  # half the square's side, in pixels
+    centre_y, centre_x = (top + bottom) / 2, (left + right) / 2
+    # crop_and_resize boxes: [y1, x1, y2, x2] in units where 0 and 1 are the first/last pixel
+    boxes = np.stack([(centre_y - half + 0.5) / (height - 1), (centre_x - half + 0.5) / (width - 1),
+                      (centre_y + half - 0.5) / (height - 1), (centre_x + half - 0.5) / (width - 1)],
+                     axis=1).astype("float32")
+    out = tf.image.crop_and_resize(images[..., None], boxes, np.arange(len(images)), (size, size))
+    return np.clip(out.numpy()[..., 0], 0.0, 1.0)
 
 
 def domain_accuracy(source_features: np.ndarray, target_features: np.ndarray,
