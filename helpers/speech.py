@@ -1,0 +1,102 @@
+"""Speech as small spectrogram images: speaker splits, batched resizing and a compact CNN.
+
+Lesson 15 explains them: pre-train on some speakers of the Free Spoken Digit Dataset (FSDD) and
+adapt to a new speaker from a few clips. Spectrograms come from :mod:`helpers.audio`.
+"""
+from __future__ import annotations
+
+import keras
+import numpy as np
+
+
+def speaker_split(speakers: np.ndarray, new_speaker: str) -> tuple[np.ndarray, np.ndarray]:
+    """Positions of the clips of every other speaker (the source) and of ``new_speaker``."""
+    speakers = np.asarray(speakers)
+    known = sorted(set(speakers.tolist()))
+    if new_speaker not in known:
+        raise ValueError(f"Speaker {new_speaker!r} is not in the data; choose one of {known}.")
+    if len(known) < 2:
+        raise ValueError(f"Only one speaker ({known[0]!r}) in the data: a source needs others.")
+    return np.flatnonzero(speakers != new_speaker), np.flatnonzero(speakers == new_speaker)
+
+
+def resize_spectrograms(specs: np.ndarray, size: int, batch_size: int = 500) -> np.ndarray:
+    """(n, freq, time) spectrograms in [0, 1] -> float32 (n, size, size, 1), antialiased.
+
+    Batched, so thousands of clips take about a second (``audio.spectrogram_images`` resizes one
+    image at a time into 3-channel uint8, the input an ImageNet backbone wants)."""
+    specs = np.asarray(specs, dtype="float32")
+    if specs.ndim != 3:
+        raise ValueError(f"Expected spectrograms of shape (n, freq, time), got {specs.shape}; "
+                         "pass the output of audio.read_spectrograms.")
+    if size < 8:
+        raise ValueError(f"size={size} is too small for the CNN's three poolings; use >= 8.")
+    out = [keras.ops.convert_to_numpy(keras.ops.image.resize(
+        specs[i:i + batch_size, ..., None], (size, size), antialias=True))
+        for i in range(0, len(specs), batch_size)]
+    if not out:
+        return np.empty((0, size, size, 1), "float32")
+    return np.clip(np.concatenate(out), 0.0, 1.0).astype("float32")
+
+
+def spectrogram_pixels(specs: np.ndarray, size: int = 224) -> np.ndarray:
+    """(n, freq, time) spectrograms in [0, 1] -> uint8 (n, size, size, 3) images, grey repeated
+    over the channels: what ``audio.spectrogram_images`` makes, from spectrograms already read
+    and in batches (lesson 10 explains why an ImageNet backbone needs this input)."""
+    grey = np.round(resize_spectrograms(specs, size) * 255.0).astype(np.uint8)
+    return np.repeat(grey, 3, axis=-1)
+
+
+def spectrogram_cnn(input_size: int, num_classes: int = 10, dropout: float = 0.3,
+                    name: str = "spectrogram_cnn") -> keras.Model:
+    """A small CNN for (size, size, 1) spectrograms in [0, 1]: three conv blocks ``block1-3``,
+    a dense ``embedding`` and a softmax ``head``. Flatten (not global pooling) keeps *where*
+    energy sits: which frequency, which moment."""
+    inputs = keras.Input((input_size, input_size, 1), name="spectrogram")
+    x = inputs
+    for i, filters in enumerate((16, 32, 64), start=1):
+        x = keras.layers.Conv2D(filters, 3, padding="same", activation="relu",
+                                name=f"block{i}_conv")(x)
+        x = keras.layers.MaxPooling2D(name=f"block{i}_pool")(x)
+    x = keras.layers.Flatten(name="flatten")(x)
+    x = keras.layers.Dropout(dropout, name="dropout")(x)
+    x = keras.layers.Dense(64, activation="relu", name="embedding")(x)
+    outputs = keras.layers.Dense(num_classes, activation="softmax", name="head")(x)
+    return keras.Model(inputs, outputs, name=name)
+
+
+def copy_model(model: keras.Model) -> keras.Model:
+    """A new model with the same architecture and a copy of the weights (the original is left
+    untouched when the copy is trained)."""
+    clone = keras.models.clone_model(model)
+    clone.set_weights(model.get_weights())
+    return clone
+
+
+def train_only(model: keras.Model, layer_names: list[str]) -> int:
+    """Freeze every layer except those named; return the number of trainable weight tensors.
+
+    Compile the model afterwards for the change to take effect."""
+    names = {layer.name for layer in model.layers}
+    missing = sorted(set(layer_names) - names)
+    if missing:
+        raise ValueError(f"{model.name} has no layer(s) {missing}; its layers are "
+                         f"{[layer.name for layer in model.layers]}.")
+    for layer in model.layers:
+        layer.trainable = layer.name in layer_names
+    return len(model.trainable_weights)
+
+
+def restart(model: keras.Model, weights: list[np.ndarray]) -> None:
+    """Reset a *compiled* model to ``weights`` with a fresh optimizer state (step 0, zero
+    moments), keeping its learning rate and its traced training function.
+
+    Training it again then repeats what a new model would do, without the seconds a new model
+    spends tracing its first ``fit`` (lesson 15 trains dozens of small models)."""
+    if getattr(model, "optimizer", None) is None:
+        raise ValueError(f"{model.name} is not compiled; compile it once, then restart it.")
+    model.set_weights(weights)
+    model.optimizer.build(model.trainable_variables)  # no-op once built
+    for variable in model.optimizer.variables:
+        if not variable.path.endswith("learning_rate"):
+            variable.assign(np.zeros(variable.shape, variable.dtype))
