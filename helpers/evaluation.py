@@ -10,6 +10,11 @@ def predict_labels(model, inputs, batch_size: int = 64) -> np.ndarray:
     return np.argmax(model.predict(inputs, batch_size=batch_size, verbose=0), axis=1)
 
 
+def accuracy(model, inputs, labels, batch_size: int = 256) -> float:
+    """Share of inputs whose most likely class is the label."""
+    return float(np.mean(predict_labels(model, inputs, batch_size) == np.asarray(labels)))
+
+
 def classification_summary(y_true: np.ndarray, y_pred: np.ndarray,
                            class_names: list[str] | None = None) -> dict:
     """Accuracy, balanced accuracy, per-class recall and the confusion matrix."""

@@ -187,6 +187,14 @@ def build_classifier(base: keras.Model, num_classes: int, preprocessing: str | N
     return keras.Model(inputs, outputs, name=name)
 
 
+def copy_model(model: keras.Model) -> keras.Model:
+    """A new model with the same architecture and a copy of the weights: train the copy, and
+    the original (a pre-trained or source model) stays as it is (lessons 11, 12, 15)."""
+    clone = keras.models.clone_model(model)
+    clone.set_weights(model.get_weights())
+    return clone
+
+
 def scratch_cnn(input_size: int, num_classes: int, pooling: str = "flatten",
                 augmentation: keras.layers.Layer | None = None) -> keras.Model:
     """A small CNN with random initial weights, the from-scratch baseline (lessons 01, 10).

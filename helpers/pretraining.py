@@ -11,6 +11,8 @@ from pathlib import Path
 import keras
 import numpy as np
 
+from helpers import training
+
 ROTATIONS = (0, 90, 180, 270)  # the four classes of the rotation pretext task
 
 
@@ -41,14 +43,6 @@ def classifier(encoder: keras.Model, num_classes: int, trainable: bool = True,
     x = keras.layers.Dropout(dropout, name="dropout")(x)
     outputs = keras.layers.Dense(num_classes, activation="softmax", name="new_head")(x)
     return keras.Model(inputs, outputs, name=name)
-
-
-def fresh_copy(model: keras.Model) -> keras.Model:
-    """An independent copy with the same weights: each run fine-tunes its own copy, so the
-    pre-trained model stays untouched."""
-    copy = keras.models.clone_model(model)
-    copy.set_weights(model.get_weights())
-    return copy
 
 
 def rotation_task(images: np.ndarray, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -113,20 +107,9 @@ class Retrainer:
         if [tuple(w.shape) for w in weights] != [tuple(s) for s in mine]:
             raise ValueError("The starting weights do not fit this Retrainer's model: build them "
                              "with the same architecture (digit_encoder + classifier).")
-        self.model.set_weights(weights)
-        optimizer = self.model.optimizer
-        for variable in optimizer.variables:  # Adam's step count and moments back to zero
-            if not variable.path.endswith("learning_rate"):
-                variable.assign(np.zeros(variable.shape, variable.dtype))
-        optimizer.learning_rate.assign(learning_rate)
+        training.restart(self.model, weights, learning_rate)  # Adam's state back to zero
         train_steps(self.model, x, y, steps, batch_size, seed)
         return self.model
-
-
-def accuracy(model: keras.Model, x: np.ndarray, y: np.ndarray) -> float:
-    """Test accuracy of a softmax classifier."""
-    predicted = np.argmax(model.predict(x, batch_size=256, verbose=0), axis=1)
-    return float(np.mean(predicted == np.asarray(y)))
 
 
 def linear_probe_accuracy(train_features: np.ndarray, train_labels: np.ndarray,

@@ -65,14 +65,6 @@ def spectrogram_cnn(input_size: int, num_classes: int = 10, dropout: float = 0.3
     return keras.Model(inputs, outputs, name=name)
 
 
-def copy_model(model: keras.Model) -> keras.Model:
-    """A new model with the same architecture and a copy of the weights (the original is left
-    untouched when the copy is trained)."""
-    clone = keras.models.clone_model(model)
-    clone.set_weights(model.get_weights())
-    return clone
-
-
 def train_only(model: keras.Model, layer_names: list[str]) -> int:
     """Freeze every layer except those named; return the number of trainable weight tensors.
 
@@ -85,18 +77,3 @@ def train_only(model: keras.Model, layer_names: list[str]) -> int:
     for layer in model.layers:
         layer.trainable = layer.name in layer_names
     return len(model.trainable_weights)
-
-
-def restart(model: keras.Model, weights: list[np.ndarray]) -> None:
-    """Reset a *compiled* model to ``weights`` with a fresh optimizer state (step 0, zero
-    moments), keeping its learning rate and its traced training function.
-
-    Training it again then repeats what a new model would do, without the seconds a new model
-    spends tracing its first ``fit`` (lesson 15 trains dozens of small models)."""
-    if getattr(model, "optimizer", None) is None:
-        raise ValueError(f"{model.name} is not compiled; compile it once, then restart it.")
-    model.set_weights(weights)
-    model.optimizer.build(model.trainable_variables)  # no-op once built
-    for variable in model.optimizer.variables:
-        if not variable.path.endswith("learning_rate"):
-            variable.assign(np.zeros(variable.shape, variable.dtype))

@@ -96,12 +96,14 @@ def browser():
 
 def run_cell(browser, url: str):
     """Open a one-cell notebook and run its cell; return a waiter for what it shows."""
+    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
     from selenium.webdriver.support import expected_conditions as ec
     from selenium.webdriver.support.ui import WebDriverWait
 
-    wait = WebDriverWait(browser, 180)
+    # widgets redraw their elements: a stale one is looked up again on the next poll
+    wait = WebDriverWait(browser, 180, ignored_exceptions=[StaleElementReferenceException])
     browser.get(url)
     editor = wait.until(ec.element_to_be_clickable((By.CSS_SELECTOR, ".jp-Cell .cm-content")))
     editor.click()  # Shift+Enter queues the cell; it runs as soon as the kernel is up

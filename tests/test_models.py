@@ -132,6 +132,20 @@ def test_new_head_names_and_hidden_layer():
 
 def test_scratch_cnn_takes_an_augmentation_layer():
     flip = keras.layers.RandomFlip("horizontal")
-    model = models.scratch_cnn(16, 2, pooling="average", augmentation=flip)
+    model = models.scratch_cnn(32, 2, pooling="average", augmentation=flip)
     assert flip in model.layers
-    assert model.count_params() == models.scratch_cnn(16, 2, pooling="average").count_params()
+    assert model.count_params() == models.scratch_cnn(32, 2, pooling="average").count_params()
+
+
+def test_copy_model_copies_weights_and_is_independent():
+    keras.utils.set_random_seed(0)
+    original = keras.Sequential([keras.Input((16, 16, 1)), keras.layers.Flatten(),
+                                 keras.layers.Dense(3, activation="softmax")])
+    copy = models.copy_model(original)
+    x = np.random.default_rng(1).uniform(0, 1, (4, 16, 16, 1)).astype("float32")
+    assert np.allclose(original.predict(x, verbose=0), copy.predict(x, verbose=0), atol=1e-6)
+    before = [w.copy() for w in original.get_weights()]
+    copy.compile(optimizer=keras.optimizers.SGD(0.5), loss="sparse_categorical_crossentropy")
+    copy.fit(x, np.array([0, 1, 2, 0]), epochs=2, verbose=0)
+    assert any(not np.array_equal(a, b) for a, b in zip(copy.get_weights(), before))
+    assert all(np.array_equal(a, b) for a, b in zip(original.get_weights(), before))

@@ -17,16 +17,6 @@ def test_encoder_and_classifier_shapes():
         pt.digit_encoder(input_size=4)
 
 
-def test_fresh_copy_has_same_weights_but_is_independent():
-    encoder = pt.digit_encoder(input_size=8, embedding=4)
-    copy = pt.fresh_copy(encoder)
-    x = np.random.default_rng(0).random((3, 8, 8)).astype("float32")
-    np.testing.assert_allclose(copy.predict(x, verbose=0), encoder.predict(x, verbose=0))
-    kernel = copy.get_layer("embedding").kernel
-    kernel.assign(np.zeros(kernel.shape, "float32"))
-    assert np.abs(keras.ops.convert_to_numpy(encoder.get_layer("embedding").kernel)).max() > 0
-
-
 def test_rotation_task_labels_match_rotations():
     images = np.random.default_rng(1).random((3, 5, 5)).astype("float32")
     rotated, labels = pt.rotation_task(images, seed=0)

@@ -1,7 +1,6 @@
 """Unit tests for helpers.speech: speaker splits, batched resizing, the CNN, copying, freezing."""
 from __future__ import annotations
 
-import keras
 import numpy as np
 import pytest
 
@@ -44,19 +43,6 @@ def test_spectrogram_cnn_shapes_and_names():
     assert np.allclose(probs.sum(axis=1), 1.0, atol=1e-5)
 
 
-def test_copy_model_copies_weights_and_is_independent():
-    keras.utils.set_random_seed(0)
-    original = speech.spectrogram_cnn(16, num_classes=3)
-    copy = speech.copy_model(original)
-    x = np.random.default_rng(1).uniform(0, 1, (4, 16, 16, 1)).astype("float32")
-    assert np.allclose(original.predict(x, verbose=0), copy.predict(x, verbose=0), atol=1e-6)
-    before = [w.copy() for w in original.get_weights()]
-    copy.compile(optimizer=keras.optimizers.SGD(0.5), loss="sparse_categorical_crossentropy")
-    copy.fit(x, np.array([0, 1, 2, 0]), epochs=2, verbose=0)
-    assert any(not np.array_equal(a, b) for a, b in zip(copy.get_weights(), before))
-    assert all(np.array_equal(a, b) for a, b in zip(original.get_weights(), before))
-
-
 def test_train_only_freezes_the_rest():
     model = speech.spectrogram_cnn(16)
     assert speech.train_only(model, ["head"]) == 2  # kernel and bias
@@ -75,23 +61,3 @@ def test_spectrogram_pixels_matches_audio_images():
     assert np.array_equal(pixels[..., 0], pixels[..., 2])
     reference = data.to_image(specs[0], 32)  # what audio.spectrogram_images does per clip
     assert np.abs(pixels[0].astype(int) - reference.astype(int)).max() <= 1
-
-
-def test_restart_repeats_a_fresh_run():
-    x = np.random.default_rng(3).uniform(0, 1, (8, 16, 16, 1)).astype("float32")
-    y = np.array([0, 1, 2, 0, 1, 2, 0, 1])
-    keras.utils.set_random_seed(0)
-    model = speech.spectrogram_cnn(16, num_classes=3, dropout=0.0)
-    start = [w.copy() for w in model.get_weights()]
-    model.compile(optimizer=keras.optimizers.Adam(0.01), loss="sparse_categorical_crossentropy")
-    with pytest.raises(ValueError, match="not compiled"):
-        speech.restart(speech.spectrogram_cnn(16), start)
-    runs = []
-    for _ in range(2):
-        speech.restart(model, start)
-        assert int(model.optimizer.iterations.numpy()) == 0
-        model.fit(x, y, epochs=3, batch_size=4, shuffle=False, verbose=0)
-        runs.append(model.get_weights())
-    assert float(model.optimizer.learning_rate.numpy()) == pytest.approx(0.01)
-    assert any(not np.array_equal(a, b) for a, b in zip(runs[0], start))
-    assert all(np.allclose(a, b, atol=1e-6) for a, b in zip(runs[0], runs[1]))

@@ -101,3 +101,28 @@ def test_reset_optimizer_zeroes_state_and_sets_rate():
     assert float(model.optimizer.learning_rate) == pytest.approx(5e-4)
     others = [v for v in model.optimizer.variables if not v.path.endswith("learning_rate")]
     assert all(not np.any(np.asarray(v)) for v in others)
+
+
+def small_net():
+    return keras.Sequential([keras.Input((16, 16, 1)), keras.layers.Conv2D(4, 3),
+                             keras.layers.Flatten(), keras.layers.Dense(3, activation="softmax")])
+
+
+def test_restart_repeats_a_fresh_run():
+    x = np.random.default_rng(3).uniform(0, 1, (8, 16, 16, 1)).astype("float32")
+    y = np.array([0, 1, 2, 0, 1, 2, 0, 1])
+    keras.utils.set_random_seed(0)
+    model = small_net()
+    start = [w.copy() for w in model.get_weights()]
+    model.compile(optimizer=keras.optimizers.Adam(0.01), loss="sparse_categorical_crossentropy")
+    with pytest.raises(ValueError, match="not compiled"):
+        training.restart(small_net(), start)
+    runs = []
+    for _ in range(2):
+        training.restart(model, start)
+        assert int(model.optimizer.iterations.numpy()) == 0
+        model.fit(x, y, epochs=3, batch_size=4, shuffle=False, verbose=0)
+        runs.append(model.get_weights())
+    assert float(model.optimizer.learning_rate.numpy()) == pytest.approx(0.01)
+    assert any(not np.array_equal(a, b) for a, b in zip(runs[0], start))
+    assert all(np.allclose(a, b, atol=1e-6) for a, b in zip(runs[0], runs[1]))
