@@ -114,16 +114,15 @@ def with_new_head(pretrained: keras.Model, num_classes: int) -> keras.Model:
     """A copy of the pretrained network up to its "features" layer plus a fresh softmax head.
 
     The body's weights are copied, so training the result leaves ``pretrained`` untouched. The
-    head comes from ``training.build_head``, the course's one head builder."""
-    from helpers.training import build_head
+    head comes from ``models.build_head``, the course's one head builder."""
+    from helpers import models
 
     if "features" not in [layer.name for layer in pretrained.layers]:
         raise ValueError(f"{pretrained.name} has no layer named 'features'; build it with "
                          "timeseries.build_cnn.")
-    copy = keras.models.clone_model(pretrained)
-    copy.set_weights(pretrained.get_weights())
+    copy = models.copy_model(pretrained)
     features = copy.get_layer("features").output
-    head = build_head(features.shape[-1], num_classes, dropout=0.0)
+    head = models.build_head(features.shape[-1], num_classes, dropout=0.0)
     return keras.Model(copy.input, head(features), name=f"{pretrained.name}_new_head")
 
 
