@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import keras
 import numpy as np
 
-from helpers import finetune, models
+from helpers import cutting, models
 
 BATCHNORM_MODES = ("train", "frozen")
 
@@ -42,7 +42,7 @@ def build_top_model(base: keras.Model, cut: int, n_trainable: int, batchnorm: st
     if batchnorm not in BATCHNORM_MODES:
         raise ValueError(f"batchnorm={batchnorm!r}: use one of {BATCHNORM_MODES}.")
     models.unfreeze_top(base, n_trainable, keep_batchnorm_frozen=batchnorm == "frozen")
-    _, top = finetune.split(base, cut)
+    _, top = cutting.split(base, cut)
     inputs = keras.Input(shape=base.layers[cut].output.shape[1:], name="activations")
     x = top(inputs) if top is not None else inputs
     x = keras.layers.GlobalAveragePooling2D(name="pool")(x)
