@@ -12,20 +12,6 @@ import keras
 import numpy as np
 
 
-def resize_spectrograms(specs: np.ndarray, size: int) -> np.ndarray:
-    """(n, freq, time) spectrograms in [0, 1] -> (n, size, size, 1) float32, anti-aliased.
-
-    The network then reads the spectrogram array itself (one channel), not an RGB image."""
-    specs = np.asarray(specs, dtype=np.float32)
-    if specs.ndim != 3:
-        raise ValueError(f"resize_spectrograms expects (clips, freq, time), got shape "
-                         f"{specs.shape}; pass audio.read_spectrograms(paths).")
-    if size < 8:
-        raise ValueError(f"size={size} is too small for the trunk's three poolings; use >= 8.")
-    resized = keras.ops.image.resize(specs[..., None], (size, size), antialias=True)
-    return np.clip(keras.ops.convert_to_numpy(resized), 0.0, 1.0).astype(np.float32)
-
-
 def spectrogram_trunk(input_shape: tuple[int, int, int], filters: Sequence[int] = (16, 32, 32),
                       units: int = 64, dropout: float = 0.3, name: str = "trunk") -> keras.Model:
     """A small CNN from random weights: [Conv3x3 -> MaxPool] per entry of ``filters``,

@@ -20,33 +20,6 @@ def speaker_split(speakers: np.ndarray, new_speaker: str) -> tuple[np.ndarray, n
     return np.flatnonzero(speakers != new_speaker), np.flatnonzero(speakers == new_speaker)
 
 
-def resize_spectrograms(specs: np.ndarray, size: int, batch_size: int = 500) -> np.ndarray:
-    """(n, freq, time) spectrograms in [0, 1] -> float32 (n, size, size, 1), antialiased.
-
-    Batched, so thousands of clips take about a second (``audio.spectrogram_images`` resizes one
-    image at a time into 3-channel uint8, the input an ImageNet backbone wants)."""
-    specs = np.asarray(specs, dtype="float32")
-    if specs.ndim != 3:
-        raise ValueError(f"Expected spectrograms of shape (n, freq, time), got {specs.shape}; "
-                         "pass the output of audio.read_spectrograms.")
-    if size < 8:
-        raise ValueError(f"size={size} is too small for the CNN's three poolings; use >= 8.")
-    out = [keras.ops.convert_to_numpy(keras.ops.image.resize(
-        specs[i:i + batch_size, ..., None], (size, size), antialias=True))
-        for i in range(0, len(specs), batch_size)]
-    if not out:
-        return np.empty((0, size, size, 1), "float32")
-    return np.clip(np.concatenate(out), 0.0, 1.0).astype("float32")
-
-
-def spectrogram_pixels(specs: np.ndarray, size: int = 224) -> np.ndarray:
-    """(n, freq, time) spectrograms in [0, 1] -> uint8 (n, size, size, 3) images, grey repeated
-    over the channels: what ``audio.spectrogram_images`` makes, from spectrograms already read
-    and in batches (lesson 10 explains why an ImageNet backbone needs this input)."""
-    grey = np.round(resize_spectrograms(specs, size) * 255.0).astype(np.uint8)
-    return np.repeat(grey, 3, axis=-1)
-
-
 def spectrogram_cnn(input_size: int, num_classes: int = 10, dropout: float = 0.3,
                     name: str = "spectrogram_cnn") -> keras.Model:
     """A small CNN for (size, size, 1) spectrograms in [0, 1]: three conv blocks ``block1-3``,

@@ -49,3 +49,38 @@ def test_fsdd_index_names_a_foreign_file(tmp_path):
     wavfile.write(tmp_path / "my recording.wav", 8000, tone(300.0))
     with pytest.raises(ValueError, match="my recording.wav"):
         audio.fsdd_index(tmp_path)
+
+
+def test_resize_spectrograms_keeps_layout_and_range():
+    rng = np.random.default_rng(0)
+    specs = rng.uniform(0, 1, (3, 129, 126)).astype("float32")
+    specs[1] = 0.0
+    specs[1, :64] = 1.0  # top half bright (high frequencies, rows run high -> low)
+    out = audio.resize_spectrograms(specs, 16, batch_size=2)  # two batches
+    assert out.shape == (3, 16, 16, 1) and out.dtype == np.float32
+    assert out.min() >= 0.0 and out.max() <= 1.0
+    assert out[1, :7].mean() > 0.95 and out[1, 9:].mean() < 0.05
+    assert audio.resize_spectrograms(specs[:0], 16).shape == (0, 16, 16, 1)
+    with pytest.raises(ValueError, match=r"\(n, freq, time\)"):
+        audio.resize_spectrograms(specs[0], 16)
+
+
+def test_spectrogram_pixels_matches_audio_images():
+    from helpers import data
+
+    specs = np.random.default_rng(2).uniform(0, 1, (2, 129, 126)).astype("float32")
+    pixels = audio.spectrogram_pixels(specs, 32)
+    assert pixels.shape == (2, 32, 32, 3) and pixels.dtype == np.uint8
+    assert np.array_equal(pixels[..., 0], pixels[..., 2])
+    reference = data.to_image(specs[0], 32)  # what audio.spectrogram_images does per clip
+    assert np.abs(pixels[0].astype(int) - reference.astype(int)).max() <= 1
+
+
+def test_resize_spectrograms_shape_range_and_bad_input():
+    specs = np.random.default_rng(0).random((2, 20, 18)).astype(np.float32)
+    out = audio.resize_spectrograms(specs, 12)
+    assert out.shape == (2, 12, 12, 1) and out.dtype == np.float32
+    assert 0.0 <= out.min() and out.max() <= 1.0
+    assert abs(out.mean() - specs.mean()) < 0.05  # resizing keeps the average level
+    with pytest.raises(ValueError, match=r"\(n, freq, time\)"):
+        audio.resize_spectrograms(specs[0], 12)

@@ -11,16 +11,6 @@ def small_model(heads=None):
     return multitask.multi_output_model(trunk, heads or {"digit": 3, "speaker": 2})
 
 
-def test_resize_spectrograms_shape_range_and_bad_input():
-    specs = np.random.default_rng(0).random((2, 20, 18)).astype(np.float32)
-    out = multitask.resize_spectrograms(specs, 12)
-    assert out.shape == (2, 12, 12, 1) and out.dtype == np.float32
-    assert 0.0 <= out.min() and out.max() <= 1.0
-    assert abs(out.mean() - specs.mean()) < 0.05  # resizing keeps the average level
-    with pytest.raises(ValueError, match="clips, freq, time"):
-        multitask.resize_spectrograms(specs[0], 12)
-
-
 def test_model_has_named_outputs_sharing_one_trunk():
     model = small_model()
     assert sorted(model.output_names) == ["digit", "speaker"]
