@@ -5,7 +5,10 @@ from __future__ import annotations
 import os
 import platform
 import sys
+import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TypeVar
 
@@ -78,13 +81,36 @@ class Lesson:
         return time.perf_counter() - self.started
 
 
+@contextmanager
+def native_stderr_hidden() -> Iterator[None]:
+    """Send what C++ code writes to stderr (file descriptor 2) to a temporary file for the
+    duration of the block; if the block raises, print what was written, then re-raise."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as sink:
+        os.dup2(sink.fileno(), 2)
+        try:
+            yield
+        except BaseException:
+            os.dup2(saved, 2)
+            sink.seek(0)
+            sys.stderr.write(sink.read().decode(errors="replace"))
+            raise
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+
+
 def quiet_tensorflow() -> None:
-    """Hide TensorFlow's C++ notices and Python warnings about tracing (errors still show).
-
-    The C++ level only takes effect if TensorFlow is not imported yet, so call it first."""
+    """Import TensorFlow without its start-up lines (oneDNN notice, "could not find cuda
+    drivers", a cuInit error on machines without a GPU) and hide its Python notices about
+    tracing. Those C++ lines are written before TensorFlow reads TF_CPP_MIN_LOG_LEVEL, so only
+    hiding the stream while importing removes them; an import that fails still shows them."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    import tensorflow as tf
+    with native_stderr_hidden():
+        import tensorflow as tf
 
+        tf.config.list_physical_devices("GPU")  # the cuInit attempt happens here, once
     tf.get_logger().setLevel("ERROR")
 
 

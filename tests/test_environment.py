@@ -1,4 +1,5 @@
 import numpy as np
+import pytest
 
 from helpers import environment
 
@@ -40,3 +41,15 @@ def test_start_lesson_seeds_reports_and_times(capsys):
     assert np.array_equal(first, np.random.rand(2))
     assert capsys.readouterr().out == ""
     assert 0 <= lesson.elapsed() < 600
+
+
+def test_native_stderr_is_hidden_unless_the_block_fails(capfd):
+    import os
+
+    with environment.native_stderr_hidden():
+        os.write(2, b"I0000 a C++ notice\n")
+    assert "C++ notice" not in capfd.readouterr().err
+    with pytest.raises(RuntimeError), environment.native_stderr_hidden():
+        os.write(2, b"E0000 the reason it failed\n")
+        raise RuntimeError("import failed")
+    assert "the reason it failed" in capfd.readouterr().err
