@@ -32,3 +32,30 @@ def classification_summary(y_true: np.ndarray, y_pred: np.ndarray,
 def misclassified(y_true: np.ndarray, y_pred: np.ndarray) -> np.ndarray:
     """Positions where the prediction is wrong."""
     return np.flatnonzero(np.asarray(y_true) != np.asarray(y_pred))
+
+
+def paired_bootstrap(y_true: np.ndarray, pred_a: np.ndarray, pred_b: np.ndarray,
+                     n_resamples: int = 2000, confidence: float = 0.95, seed: int = 0
+                     ) -> dict[str, float]:
+    """Accuracy of B minus accuracy of A on the same test items, with a paired bootstrap interval.
+
+    The test items are resampled with replacement (the same items for both models), so the
+    interval shows how much the difference could move with another test set of the same size:
+    test-set sampling error, which seeds alone do not show. Lesson 06 explains it.
+    Returns {"difference", "low", "high", "p_not_better"}: the observed difference, the interval,
+    and the share of resamples where B was not better than A."""
+    y_true, pred_a, pred_b = (np.asarray(v).ravel() for v in (y_true, pred_a, pred_b))
+    if not (len(y_true) == len(pred_a) == len(pred_b)) or len(y_true) == 0:
+        raise ValueError(f"y_true, pred_a and pred_b must be non-empty and equally long; got "
+                         f"{len(y_true)}, {len(pred_a)} and {len(pred_b)} items. Pass the "
+                         "predictions of both models on the same test items, in the same order.")
+    if not 0 < confidence < 1:
+        raise ValueError(f"confidence must be between 0 and 1, got {confidence}.")
+    delta = (pred_b == y_true).astype(float) - (pred_a == y_true).astype(float)
+    rng = np.random.default_rng(seed)
+    picks = rng.integers(0, len(delta), size=(n_resamples, len(delta)))
+    resampled = delta[picks].mean(axis=1)
+    tail = (1 - confidence) / 2
+    low, high = np.quantile(resampled, [tail, 1 - tail])
+    return {"difference": float(delta.mean()), "low": float(low), "high": float(high),
+            "p_not_better": float(np.mean(resampled <= 0))}

@@ -45,9 +45,19 @@ class ActivationCache:
                                 for name, a in self._store[self.low].items()}
         return self._store[cut]
 
-    def pooled(self) -> dict[str, np.ndarray]:
-        """Globally pooled base outputs (the features a new head is trained on, lesson 05)."""
-        return {name: a.mean(axis=(1, 2)) for name, a in self.at(len(self.base.layers) - 1).items()}
+    def pooled(self, store: bool = True) -> dict[str, np.ndarray]:
+        """Globally pooled base outputs (the features a new head is trained on, lesson 05).
+
+        ``store=False`` pools batch by batch without keeping the full last activations (for
+        thousands of images they take hundreds of MB)."""
+        last = len(self.base.layers) - 1
+        if store or last in self._store:
+            return {name: a.mean(axis=(1, 2)) for name, a in self.at(last).items()}
+        self.base.set_weights(self.pretrained)
+        pooled = keras.layers.GlobalAveragePooling2D()(self.base.output)
+        middle = keras.Model(self.base.layers[self.low].output, pooled)
+        return {name: middle.predict(a, batch_size=self.batch_size, verbose=0)
+                for name, a in self._store[self.low].items()}
 
 
 @dataclass
@@ -113,9 +123,12 @@ class TopTrainer:
 
     def run(self, y_train: np.ndarray, y_val: np.ndarray, epochs: int, learning_rate: float,
             seed: int, head: keras.Model | None = None, train_subset: np.ndarray | None = None,
-            batch_size: int = 32, **settings) -> Run:
+            batch_size: int = 32, callbacks: list | None = None, keep_predictions: bool = False,
+            **settings) -> Run:
         """Fine-tune from the pretrained base; ``head`` (trained on pooled features) or, if None,
-        a random head. ``train_subset`` picks training positions. Returns a :class:`Run`."""
+        a random head. ``train_subset`` picks training positions. ``callbacks`` (e.g.
+        ``training.WarmupCosine``) go to ``fit``; ``keep_predictions`` stores the predicted
+        validation labels in ``run.extra["val_predictions"]``. Returns a :class:`Run`."""
         # The model holds the top layers of the base: this restores them to pretrained too.
         self.model.set_weights(self.start_weights)
         models.unfreeze_top(self.base, self.n_trainable, keep_batchnorm_frozen=True)
@@ -136,10 +149,14 @@ class TopTrainer:
         start, timer = time.perf_counter(), training.EpochTimer()
         history = self.model.fit(x_train, y_train, validation_data=(x_val, y_val),
                                  epochs=epochs, batch_size=batch_size, shuffle=True,
-                                 verbose=0, callbacks=[timer]).history
+                                 verbose=0, callbacks=[timer, *(callbacks or [])]).history
         seconds = time.perf_counter() - start
         tr_loss, tr_acc = self.model.evaluate(x_train, y_train, batch_size=64, verbose=0)
         after = [np.array(w.numpy()) for w in trainable]
+        extra = {"train_accuracy": tr_acc, "train_loss": tr_loss, "epoch_seconds": timer.seconds}
+        if keep_predictions:
+            extra["val_predictions"] = np.argmax(
+                self.model.predict(x_val, batch_size=64, verbose=0), axis=1)
         curves = {"accuracy": [tr_acc0, *history["accuracy"]],
                   "loss": [tr_loss0, *history["loss"]],
                   "val_accuracy": [acc0, *history["val_accuracy"]],
@@ -147,14 +164,60 @@ class TopTrainer:
         info = {"n_trainable": self.n_trainable, "learning_rate": learning_rate, "seed": seed,
                 "head": "random" if head is None else "trained", "epochs": epochs, **settings}
         moved = training.relative_change(before, after) if before else 0.0
-        return Run(info, curves, moved, seconds,
-                   {"train_accuracy": tr_acc, "train_loss": tr_loss,
-                    "epoch_seconds": timer.seconds})
+        return Run(info, curves, moved, seconds, extra)
 
     def restore(self) -> None:
         """Put the pretrained weights back and freeze the whole base again."""
         self.base.set_weights(self.pretrained)
         self.base.trainable = False
+
+
+class DiscriminativeAdam(keras.optimizers.Adam):
+    """Adam with a smaller learning rate for some variables: discriminative learning rates
+    (Howard and Ruder, 2018) in one training step, explained in lesson 06.
+
+    Every variable whose path starts with one of ``slow_prefixes`` is updated at
+    ``learning_rate * slow_factor``; the others (e.g. the new head) at ``learning_rate``. Use
+    :func:`discriminative_adam` to build it from a model's layers."""
+
+    def __init__(self, slow_paths: list[str] | tuple[str, ...] = (), slow_factor: float = 0.1,
+                 **kwargs):
+        super().__init__(**kwargs)
+        if slow_factor < 0:
+            raise ValueError(f"slow_factor must be >= 0, got {slow_factor}.")
+        self.slow_paths, self.slow_factor = tuple(slow_paths), float(slow_factor)
+        self._factors: list[float] = []
+
+    def build(self, variables):
+        super().build(variables)
+        self._factors = [self.slow_factor if v.path in self.slow_paths else 1.0
+                         for v in variables]
+
+    def update_step(self, gradient, variable, learning_rate):
+        factor = self._factors[self._get_variable_index(variable)]
+        super().update_step(gradient, variable,
+                            learning_rate if factor == 1.0 else learning_rate * factor)
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "slow_paths": list(self.slow_paths),
+                "slow_factor": self.slow_factor}
+
+
+def discriminative_adam(model: keras.Model, learning_rate: float, slow_factor: float = 0.1,
+                        fast_layers: tuple[str, ...] = ("new_head", "hidden")
+                        ) -> DiscriminativeAdam:
+    """A :class:`DiscriminativeAdam` for ``model``: the layers named in ``fast_layers`` train at
+    ``learning_rate``, every other trainable variable at ``learning_rate * slow_factor``."""
+    names = {layer.name for layer in model.layers}
+    if not names & set(fast_layers):
+        raise ValueError(f"None of the layers {list(fast_layers)} is in model {model.name!r} "
+                         f"(its layers: {sorted(names)[:8]}...). Name the head layers to train "
+                         "at the full rate.")
+    fast = {id(v) for name in fast_layers if name in names
+            for v in model.get_layer(name).trainable_weights}
+    slow = [v.path for v in model.trainable_weights if id(v) not in fast]
+    return DiscriminativeAdam(slow_paths=slow, slow_factor=slow_factor,
+                              learning_rate=learning_rate)
 
 
 def values(runs, what: str) -> np.ndarray:

@@ -200,3 +200,51 @@ def reseed_dropout(model: keras.Model, seed: int) -> None:
         generator = getattr(layer, "seed_generator", None)
         if generator is not None:
             generator.state.assign(np.array([seed, 0], dtype=generator.state.dtype))
+
+
+def warmup_cosine(step: int, total_steps: int, peak: float, warmup_steps: int) -> float:
+    """Learning rate at ``step``: linear warm-up from ~0 to ``peak`` over ``warmup_steps``, then a
+    cosine decay to 0 at ``total_steps`` (lesson 06 measures what it does to the early dip)."""
+    if total_steps <= 0 or not 0 <= warmup_steps <= total_steps:
+        raise ValueError(f"Need 0 <= warmup_steps <= total_steps and total_steps > 0; got "
+                         f"warmup_steps={warmup_steps}, total_steps={total_steps}.")
+    if step < warmup_steps:
+        return peak * (step + 1) / warmup_steps
+    progress = (step - warmup_steps) / max(1, total_steps - warmup_steps)
+    return float(peak * 0.5 * (1 + np.cos(np.pi * min(1.0, progress))))
+
+
+class WarmupCosine(keras.callbacks.Callback):
+    """Sets the optimizer's learning rate before every batch by :func:`warmup_cosine`.
+
+    A callback (not a ``keras.optimizers.schedules`` object) so that a compiled model whose
+    optimizer holds a plain rate, such as ``finetune.TopTrainer``'s, can use it; the rates it
+    set are in ``self.rates``."""
+
+    def __init__(self, peak: float, total_steps: int, warmup_steps: int):
+        super().__init__()
+        warmup_cosine(0, total_steps, peak, warmup_steps)  # validates the arguments
+        self.peak, self.total, self.warmup = peak, total_steps, warmup_steps
+        self.rates: list[float] = []
+
+    def on_train_begin(self, logs=None):
+        self.step, self.rates = 0, []
+
+    def on_train_batch_begin(self, batch, logs=None):
+        rate = warmup_cosine(self.step, self.total, self.peak, self.warmup)
+        self.model.optimizer.learning_rate.assign(rate)
+        self.rates.append(rate)
+        self.step += 1
+
+
+def continue_head(head: keras.Model, features: np.ndarray, labels: np.ndarray, epochs: int,
+                  learning_rate: float, seed: int, batch_size: int = 32) -> keras.Model:
+    """A copy of a trained ``head`` trained ``epochs`` more on cached features: the head-only
+    control for a fine-tuning run with the same extra epochs and rate (lesson 06)."""
+    check_labels(features, labels, head.output_shape[-1], "training")
+    keras.utils.set_random_seed(seed)
+    copy = keras.models.clone_model(head)
+    copy.set_weights(head.get_weights())
+    compile_classifier(copy, learning_rate)
+    copy.fit(features, labels, epochs=epochs, batch_size=batch_size, shuffle=True, verbose=0)
+    return copy

@@ -101,3 +101,43 @@ def test_values_and_summarize():
     assert np.allclose(finetune.values(runs, "gap"), [0.2, 0.2])
     row = finetune.summarize(runs)
     assert row["after"] == "0.750 ± 0.050" and row["base moved %"] == "2.00 ± 1.00"
+
+def test_discriminative_adam_moves_slow_variables_less():
+    keras.utils.set_random_seed(0)
+    inputs = keras.Input((4,))
+    x = keras.layers.Dense(3, name="body")(inputs)
+    model = keras.Model(inputs, keras.layers.Dense(2, activation="softmax", name="new_head")(x))
+    before = {name: model.get_layer(name).get_weights()[0].copy() for name in ("body", "new_head")}
+    optimizer = finetune.discriminative_adam(model, 1e-2, slow_factor=0.1)
+    assert len(optimizer.slow_paths) == 2  # the body's kernel and bias
+    model.compile(optimizer=optimizer, loss="sparse_categorical_crossentropy")
+    data = np.random.default_rng(0).normal(size=(32, 4)).astype("float32")
+    model.fit(data, (data[:, 0] > 0).astype(int), epochs=1, batch_size=32, verbose=0)  # 1 step
+    moved = {name: np.abs(model.get_layer(name).get_weights()[0] - before[name]).max()
+             for name in before}
+    # Adam's first step moves every weight by about its learning rate
+    assert moved["new_head"] == pytest.approx(1e-2, rel=0.05)
+    assert moved["body"] == pytest.approx(1e-3, rel=0.05)
+    with pytest.raises(ValueError, match="None of the layers"):
+        finetune.discriminative_adam(model, 1e-2, fast_layers=("head",))
+
+
+def test_top_trainer_run_keeps_predictions_and_calls_callbacks(trained):
+    base, cache, head, y_train, y_val = trained
+    trainer = finetune.TopTrainer(base, cache, 4, 2)
+    schedule = training.WarmupCosine(1e-2, total_steps=2, warmup_steps=1)
+    run = trainer.run(y_train, y_val, epochs=2, learning_rate=1e-2, seed=0, head=head,
+                      callbacks=[schedule], keep_predictions=True)
+    assert run.extra["val_predictions"].shape == y_val.shape
+    assert np.mean(run.extra["val_predictions"] == y_val) == pytest.approx(run.final)
+    assert schedule.rates[0] == pytest.approx(1e-2) and len(schedule.rates) == 2
+    trainer.restore()
+
+
+def test_pooled_without_storing_matches_stored():
+    base = tiny_base()
+    x, _ = toy_data(6)
+    cache = finetune.ActivationCache(base, {"train": x}, deepest=4, preprocessing="none")
+    direct = cache.pooled(store=False)["train"]
+    assert len(cache._store) == 1  # nothing new kept
+    assert np.allclose(direct, cache.pooled()["train"], atol=1e-5)
