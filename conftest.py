@@ -20,6 +20,8 @@ import socket
 import tempfile
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent
 # The offline copies; TL_COURSE_FIXTURES=/nonexistent runs the suite as a learner's machine would.
 FIXTURES = Path(os.environ.get("TL_COURSE_FIXTURES", ROOT.parent / "shared" / "fixtures"))
@@ -124,3 +126,21 @@ def pytest_unconfigure(config) -> None:
     workdir = getattr(config, "_tl_course_workdir", None)
     if workdir is not None:
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+@pytest.fixture
+def empty_caches(tmp_path, monkeypatch):
+    """For the unit tests of helpers.assets and helpers.classroom: empty Keras, TF Hub and
+    local-copy folders, and no network (downloads fail at once)."""
+    from helpers import assets
+
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
+    monkeypatch.setenv(assets.ASSETS_ENV, str(tmp_path / "local"))
+    monkeypatch.setenv("TFHUB_CACHE_DIR", str(tmp_path / "tfhub"))
+
+    def no_network(*args, **kwargs):
+        raise OSError("network is unreachable (test)")
+
+    monkeypatch.setattr("urllib.request.urlretrieve", no_network)
+    monkeypatch.setattr("keras.src.utils.file_utils.urlretrieve", no_network)
+    return tmp_path
