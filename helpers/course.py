@@ -52,12 +52,13 @@ def pip_target() -> str:
 def install_cell() -> str:
     """The first code cell of every lesson: on Colab, install the helpers from the repository,
     or stop with one sentence that says what to do (a fork, or a course not published yet)."""
+    message = (f"Could not install the course from {REPO}: in a fork, set REPO in "
+               "helpers/course.py and run python -m helpers.course sync")
+    command = f'[sys.executable, "-m", "pip", "install", "-q", "{pip_target()}"]'
     return ("import subprocess, sys\n\n"
             'if "google.colab" in sys.modules:  # on Colab, install the course\'s helpers first\n'
-            f'    url = "{pip_target()}"\n'
-            '    if subprocess.run([sys.executable, "-m", "pip", "install", "-q", url]).returncode:\n'
-            '        raise SystemExit(f"Could not install the course from {url}. In a fork, set REPO in "\n'
-            '                         "helpers/course.py and run: python -m helpers.course sync")')
+            f"    if subprocess.run({command}).returncode:\n"
+            f'        raise SystemExit("{message}")')
 
 
 SETUP_CELL = ("from helpers import environment\n\n"
