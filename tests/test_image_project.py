@@ -1,4 +1,4 @@
-"""Unit tests for helpers.image_project and helpers.samples: the lesson 18 pipeline on a
+"""Unit tests for helpers.image_project (with tests/messy_folders.py): the lesson 18 pipeline on a
 generated messy folder (real fixture photos when ../shared/fixtures exists, else made-up PNGs)."""
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from helpers import data, image_project, samples
+from helpers import data, image_project
+from tests import messy_folders
 from tests.tiny_models import tiny_base
 
 FLOWERS = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "datasets" / "flower_photos_small"
@@ -30,7 +31,7 @@ def source_folder(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def messy(tmp_path) -> Path:
-    return samples.make_messy_folder(source_folder(tmp_path), tmp_path / "messy", per_class=6)
+    return messy_folders.make_messy_folder(source_folder(tmp_path), tmp_path / "messy", per_class=6)
 
 
 def test_messy_folder_is_reported(messy):
@@ -46,7 +47,7 @@ def test_messy_folder_is_reported(messy):
 
 def test_messy_folder_refuses_a_full_target(messy, tmp_path):
     with pytest.raises(FileExistsError, match="not empty"):
-        samples.make_messy_folder(source_folder(tmp_path), messy)
+        messy_folders.make_messy_folder(source_folder(tmp_path), messy)
 
 
 def test_pipeline_runs_on_the_messy_folder(messy):
