@@ -33,12 +33,14 @@ KEY = re.compile(r"^Key result: (.*)$", re.MULTILINE)
 START, END = "<!-- BENCHMARK:START -->", "<!-- BENCHMARK:END -->"
 
 
-def run_notebook(path: Path, env: dict[str, str]) -> dict:
-    """Execute one notebook in a fresh kernel; return seconds, peak MiB and key results."""
+def run_notebook(path: Path, env: dict[str, str], allow_errors: bool = False) -> dict:
+    """Execute one notebook in a fresh kernel; return seconds, peak MiB and key results
+    (with ``allow_errors`` every cell runs even after one raised; their count is returned)."""
     with tempfile.TemporaryDirectory() as tmp:
         out, log = Path(tmp) / path.name, Path(tmp) / "stderr.txt"
         cmd = [sys.executable, "-m", "jupyter", "nbconvert", "--to", "notebook", "--execute",
-               "--ExecutePreprocessor.timeout=1800", "--output", str(out), str(path)]
+               "--ExecutePreprocessor.timeout=1800", "--output", str(out), str(path),
+               *(["--allow-errors"] if allow_errors else [])]
         load_before = os.getloadavg()[0]
         start = time.perf_counter()
         with open(log, "w") as stderr:
@@ -48,13 +50,14 @@ def run_notebook(path: Path, env: dict[str, str]) -> dict:
         seconds = time.perf_counter() - start
         if os.waitstatus_to_exitcode(status) != 0:
             return {"seconds": round(seconds, 1), "error": log.read_text().strip()[-300:]}
-        outputs = "\n".join(
-            "".join(o.get("text", "")) for cell in json.loads(out.read_text())["cells"]
-            for o in cell.get("outputs", []) if o.get("output_type") == "stream")
+        cells = json.loads(out.read_text())["cells"]
+        outputs = "\n".join("".join(o.get("text", "")) for cell in cells
+                            for o in cell.get("outputs", []) if o.get("output_type") == "stream")
+        errors = sum(o.get("output_type") == "error" for cell in cells for o in cell.get("outputs", []))
     # the 1-minute load average at the end: above ~2.5 other work shared the 2 cores
     return {"seconds": round(seconds, 1), "peak_mib": round(usage.ru_maxrss / 1024),
             "load": round(max(load_before, os.getloadavg()[0]), 1),
-            "key_results": KEY.findall(outputs)}
+            "key_results": KEY.findall(outputs), **({"cell_errors": errors} if allow_errors else {})}
 
 
 def markdown_table(results: dict, link_prefix: str = "") -> str:

@@ -64,7 +64,8 @@ def lab(tmp_path):
     server = subprocess.Popen(
         [sys.executable, "-m", "jupyter", "lab", "--no-browser", f"--port={port}",
          f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={tmp_path}",
-         "--ServerApp.open_browser=False", "--allow-root"],
+         "--ServerApp.open_browser=False", "--allow-root",
+         f"--LabServerApp.workspaces_dir={tmp_path / 'workspaces'}"],  # no tabs restored
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     for _ in range(120):
@@ -99,13 +100,15 @@ def run_cell(browser, url: str):
     from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
-    from selenium.webdriver.support import expected_conditions as ec
     from selenium.webdriver.support.ui import WebDriverWait
 
-    # widgets redraw their elements: a stale one is looked up again on the next poll
-    wait = WebDriverWait(browser, 180, ignored_exceptions=[StaleElementReferenceException])
+    # widgets redraw their elements: a stale one is looked up again on the next poll; the long
+    # timeout is for busy machines (starting a kernel and importing TensorFlow took minutes at load 16)
+    wait = WebDriverWait(browser, 600, ignored_exceptions=[StaleElementReferenceException])
     browser.get(url)
-    editor = wait.until(ec.element_to_be_clickable((By.CSS_SELECTOR, ".jp-Cell .cm-content")))
+    # JupyterLab keeps more than one editor in the page; the visible one is the cell's
+    editor = wait.until(lambda d: next((e for e in d.find_elements(
+        By.CSS_SELECTOR, ".jp-Cell .cm-content") if e.is_displayed()), False))
     editor.click()  # Shift+Enter queues the cell; it runs as soon as the kernel is up
     editor.send_keys(Keys.SHIFT, Keys.ENTER)
     return wait
