@@ -7,8 +7,9 @@ DANN, DANN + softmax pseudo-labels, DANN + prototype pseudo-labels (the lesson's
 method), the target oracle, 100 target labels on the source-only and on the adapted model, and a
 source cropped to the digit. Target labels are used only to measure (the USPS test set, and the
 pseudo-labels' accuracy per round), except by the oracle and the 100-label runs, which are
-supervised by design. About 4-5 minutes per seed on an idle 2-core CPU. The file is rewritten
-after every seed, so an interrupted run keeps the seeds it finished.
+supervised by design. About 10 minutes per seed on a shared 2-core CPU at load 12-21 (idle: not
+measured). The file is rewritten after every seed, so an interrupted run keeps the seeds it
+finished.
 """
 from __future__ import annotations
 
