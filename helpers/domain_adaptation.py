@@ -5,10 +5,16 @@
   (Ganin et al. 2016), a Keras 3 model with its own ``train_step``;
 - ``adabn``: re-estimate BatchNormalization statistics on the target (Li et al. 2016);
 - ``confident_pseudo_labels``: the most confident target predictions, per class, as labels;
+- ``prototype_pseudo_labels``: labels from the nearest class centroid in feature space;
+- ``Settings``, ``load_domains``, ``train_source_only``, ``train_dann``, ``self_train``: the
+  lesson's main path (source only -> DANN -> self-training), shared with
+  ``benchmarks/domain_adaptation.py`` so that the stored numbers and a live re-run use one code;
 - ``crop_to_content``: crop a digit to its bounding box (a preprocessing fix, not adaptation);
 - ``domain_accuracy``: how well a linear classifier tells the two domains apart from features.
 """
 from __future__ import annotations
+
+import dataclasses
 
 import keras
 import numpy as np
@@ -251,3 +257,132 @@ def domain_accuracy(source_features: np.ndarray, target_features: np.ndarray,
     y = np.r_[np.zeros(len(source_features)), np.ones(len(target_features))]
     model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000))
     return float(cross_val_score(model, x, y, cv=3).mean())
+
+
+def prototype_pseudo_labels(features: np.ndarray, probabilities: np.ndarray, fraction: float,
+                            iterations: int = 2) -> tuple[np.ndarray, np.ndarray]:
+    """(positions, labels) from class *prototypes* instead of the softmax (lesson 12).
+
+    Each class centroid starts as the probability-weighted mean of the L2-normalised features,
+    then ``iterations`` k-means steps (cosine similarity) move it to the middle of its cluster.
+    Every image gets its nearest centroid's class; per class, the ``fraction`` with the largest
+    margin between the nearest and the second-nearest centroid is kept."""
+    features, probabilities = np.asarray(features, "float64"), np.asarray(probabilities, "float64")
+    if len(features) != len(probabilities) or probabilities.ndim != 2:
+        raise ValueError(f"features {features.shape} and probabilities {probabilities.shape} "
+                         "need one row per image (probabilities: n x classes).")
+    if not 0 < fraction <= 1:
+        raise ValueError(f"fraction={fraction}: use a share of the target in (0, 1], e.g. 0.5.")
+
+    def unit(v: np.ndarray) -> np.ndarray:
+        return v / (np.linalg.norm(v, axis=1, keepdims=True) + 1e-12)
+
+    points = unit(features)
+    centroids = probabilities.T @ points / (probabilities.sum(0)[:, None] + 1e-12)
+    for step in range(iterations + 1):
+        similarity = points @ unit(centroids).T
+        labels = similarity.argmax(1)
+        if step < iterations:  # an empty cluster keeps its centroid
+            centroids = np.stack([points[labels == k].mean(0) if np.any(labels == k)
+                                  else centroids[k] for k in range(len(centroids))])
+    top_two = np.sort(similarity, axis=1)[:, -2:]
+    margin = top_two[:, 1] - top_two[:, 0]
+    chosen = []
+    for label in np.unique(labels):
+        members = np.flatnonzero(labels == label)
+        keep = max(1, round(fraction * len(members)))
+        chosen.append(members[np.argsort(-margin[members], kind="stable")[:keep]])
+    positions = np.sort(np.concatenate(chosen))
+    return positions, labels[positions]
+
+
+@dataclasses.dataclass
+class Settings:
+    """Lesson 12's main path, as stored in data/domain_adaptation.json."""
+    size: int = 16  # both domains resized full-frame to size x size
+    source_per_class: int = 400  # labelled MNIST digits per class
+    target_size: int = 7291  # unlabelled USPS training digits
+    batch: int = 64
+    source_epochs: int = 6
+    dann_epochs: int = 10
+    dann_lr: float = 1e-3
+    rounds: tuple[float, ...] = (0.5, 0.8, 1.0, 1.0)  # share of the target pseudo-labelled
+    pseudo_epochs: int = 2
+    pseudo_lr: float = 5e-4
+
+
+def load_domains(settings: Settings) -> dict[str, np.ndarray]:
+    """MNIST (source, balanced subset, seed 0) and USPS (target) at ``settings.size``, full frame.
+
+    Keys: x_source, y_source, x_source_test, y_source_test, x_target, y_target_hidden (never
+    used to adapt), x_test, y_test (USPS test set), source_subset (positions in MNIST train)."""
+    from helpers import data, digits
+
+    mnist, usps = digits.load_mnist(), digits.load_usps()
+    subset = data.take_per_class(mnist["train"][1], settings.source_per_class, seed=0)
+    resize = (lambda x: x) if settings.size == 16 else (lambda x: digits.resize(x, settings.size))
+    return {"x_source": digits.resize(mnist["train"][0][subset], settings.size),
+            "y_source": mnist["train"][1][subset], "source_subset": subset,
+            "x_source_test": digits.resize(mnist["test"][0], settings.size),
+            "y_source_test": mnist["test"][1],
+            "x_target": resize(usps["train"][0][:settings.target_size]),
+            "y_target_hidden": usps["train"][1][:settings.target_size],
+            "x_test": resize(usps["test"][0]), "y_test": usps["test"][1]}
+
+
+def train_source_only(x: np.ndarray, y: np.ndarray, seed: int, settings: Settings) -> keras.Model:
+    """``digit_cnn`` (features -> classifier, one Sequential) trained on labelled source digits."""
+    from helpers import training
+
+    keras.utils.set_random_seed(seed)
+    model = keras.Sequential(list(digit_cnn(settings.size)))
+    training.compile_classifier(model, learning_rate=1e-3)
+    model.fit(_as_batch(x, "x"), y, epochs=settings.source_epochs, batch_size=settings.batch,
+              verbose=0)
+    return model
+
+
+def train_dann(x_source: np.ndarray, y_source: np.ndarray, x_target: np.ndarray, seed: int,
+               settings: Settings, log_every: int = 0) -> DANN:
+    """DANN (separate batch statistics per domain), then AdaBN on the target."""
+    from helpers import training
+
+    keras.utils.set_random_seed(seed)
+    features, classifier = digit_cnn(settings.size)
+    steps = len(x_source) // settings.batch
+    model = DANN(features, classifier, domain_discriminator(),
+                 total_steps=settings.dann_epochs * steps, separate_batches=True)
+    model.compile(optimizer=keras.optimizers.Adam(settings.dann_lr))
+    training.fit(model, paired_batches(x_source, y_source, x_target, settings.batch, seed),
+                 epochs=settings.dann_epochs, steps_per_epoch=steps, log_every=log_every)
+    adabn(keras.Sequential([features, classifier]), x_target)
+    return model
+
+
+def self_train(features: keras.Model, classifier: keras.Model, x_target: np.ndarray, seed: int,
+               settings: Settings, labeller: str = "prototype"
+               ) -> tuple[keras.Model, list[tuple[np.ndarray, np.ndarray]]]:
+    """Rounds of training on pseudo-labelled target images (``settings.rounds``: the share kept
+    per round); ``labeller``: "prototype" or "softmax". Trains copies: ``features`` and
+    ``classifier`` stay as they are. Returns the model and each round's (positions, labels)."""
+    from helpers import models, training
+
+    if labeller not in ("prototype", "softmax"):
+        raise ValueError(f"labeller={labeller!r}: use 'prototype' or 'softmax'.")
+    keras.utils.set_random_seed(seed)
+    features, classifier = models.copy_model(features), models.copy_model(classifier)
+    model = training.compile_classifier(keras.Sequential([features, classifier]),
+                                        learning_rate=settings.pseudo_lr)
+    x_target = _as_batch(x_target, "x_target")
+    rounds = []
+    for share in settings.rounds:
+        feats = features.predict(x_target, batch_size=512, verbose=0)
+        probabilities = classifier.predict(feats, batch_size=512, verbose=0)
+        if labeller == "prototype":
+            chosen, labels = prototype_pseudo_labels(feats, probabilities, share)
+        else:
+            chosen, labels = confident_pseudo_labels(probabilities, share)
+        rounds.append((chosen, labels))
+        model.fit(x_target[chosen], labels, epochs=settings.pseudo_epochs,
+                  batch_size=settings.batch, verbose=0)
+    return model, rounds

@@ -122,3 +122,54 @@ def test_domain_accuracy_separates_shifted_features():
     same = da.domain_accuracy(rng.normal(size=(60, 3)), rng.normal(size=(60, 3)))
     apart = da.domain_accuracy(rng.normal(size=(60, 3)), rng.normal(3.0, 1.0, (60, 3)))
     assert apart > 0.95 and same < 0.75
+
+
+def _clusters(seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Three tight clusters of 4-d features around orthogonal directions, 20 points each."""
+    rng = np.random.default_rng(seed)
+    y = np.repeat(np.arange(3), 20)
+    x = np.eye(4)[y] * 5.0 + rng.normal(0, 0.3, (60, 4))
+    return x, y
+
+
+def test_prototype_pseudo_labels_fix_a_biased_softmax():
+    x, y = _clusters()
+    probs = np.full((60, 3), 0.1)
+    probs[np.arange(60), y] = 0.8
+    probs[:8] = [0.1, 0.8, 0.1]  # the softmax calls 8 images of class 0 "class 1"
+    positions, labels = da.prototype_pseudo_labels(x, probs, 1.0)
+    assert positions.tolist() == list(range(60))
+    assert np.array_equal(labels, y)  # the nearest centroid corrects all 8
+    softmax_positions, softmax_labels = da.confident_pseudo_labels(probs, 1.0)
+    assert np.mean(softmax_labels == y[softmax_positions]) < 0.9
+
+
+def test_prototype_pseudo_labels_keep_the_clearest_share_per_class():
+    x, y = _clusters()
+    x[0] = np.array([2.5, 2.5, 0.0, 0.0])  # halfway between class 0 and 1: smallest margin
+    probs = np.eye(3)[y] * 0.7 + 0.1
+    positions, labels = da.prototype_pseudo_labels(x, probs, 0.5)
+    assert len(positions) == 30 and np.bincount(labels).tolist() == [10, 10, 10]
+    assert 0 not in positions
+
+
+def test_prototype_pseudo_labels_reject_bad_input():
+    x, y = _clusters()
+    with pytest.raises(ValueError, match="fraction"):
+        da.prototype_pseudo_labels(x, np.eye(3)[y], 1.5)
+    with pytest.raises(ValueError, match="one row per image"):
+        da.prototype_pseudo_labels(x[:10], np.eye(3)[y], 0.5)
+
+
+def test_self_train_trains_copies_and_reports_rounds():
+    keras.utils.set_random_seed(0)
+    xs, _ = _blobs(64, 0.0, 0)
+    settings = da.Settings(size=8, batch=16, rounds=(0.5, 1.0), pseudo_epochs=1)
+    features, classifier = da.digit_cnn(size=8, num_classes=2, width=4)
+    before = [w.copy() for w in features.get_weights()]
+    model, rounds = da.self_train(features, classifier, xs, seed=0, settings=settings)
+    assert [len(positions) for positions, _ in rounds] == [32, 64]
+    assert all(np.array_equal(a, b) for a, b in zip(before, features.get_weights()))
+    assert not all(np.array_equal(a, b) for a, b in zip(before, model.layers[0].get_weights()))
+    with pytest.raises(ValueError, match="labeller"):
+        da.self_train(features, classifier, xs, 0, settings, labeller="kmeans")
