@@ -64,8 +64,9 @@ def build_model(name: str, num_classes: int, unfreeze: int = 0, size: int = 32):
         model = models.scratch_cnn(size, num_classes, pooling="average")
     else:
         raise KeyError(f"Unknown model {name!r}; choose one of {MODELS}.")
-    if model.output.dtype != "float32":  # mixed precision: hand the loss float32 probabilities
-        outputs = keras.layers.Activation("linear", dtype="float32", name="to_float32")(model.output)
+    if model.outputs[0].dtype != "float32":  # mixed precision: hand the loss float32 probabilities
+        outputs = keras.layers.Activation("linear", dtype="float32", name="to_float32")(
+            model.outputs[0])
         model = keras.Model(model.inputs, outputs, name=model.name)
     return training.compile_classifier(model, learning_rate=1e-3)
 
@@ -121,7 +122,9 @@ def _replica_step(model, strategy, train: bool):
                                               tf.cast(labels, tf.int32)), tf.float32))
         return loss, hits, tf.cast(tf.shape(labels)[0], tf.float32)
 
-    @tf.function
+    step = tf.autograph.experimental.do_not_convert(step)  # no Python control flow to convert
+
+    @tf.function(autograph=False)
     def distributed(images, labels):
         results = strategy.run(step, args=(images, labels))
         return [strategy.reduce(tf.distribute.ReduceOp.SUM, r, axis=None) for r in results]
@@ -240,7 +243,7 @@ def policy_report(model) -> dict[str, str]:
     first = next(layer for layer in model.layers if layer.weights)
     return {"policy": str(first.dtype_policy.name), "variables": str(first.weights[0].dtype),
             "computation": str(first.compute_dtype),
-            "model output": str(model.output.dtype).replace("<dtype: '", "").strip("'>")}
+            "model output": str(model.outputs[0].dtype)}
 
 
 def _worker(argv: list[str]) -> None:
