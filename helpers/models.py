@@ -153,13 +153,15 @@ def new_head(x, num_classes: int, dropout: float = 0.2, hidden_units: int = 0,
     """The one new-head recipe, applied to tensor ``x``: [pool] -> [Dense(hidden)] -> Dropout ->
     Dense(softmax). Its layers are always named ``pool``, ``hidden``, ``dropout`` and
     ``new_head``, so a head trained in one model can be copied into another
-    (``training.copy_head``)."""
+    (``training.copy_head``). The softmax computes in float32 even under a mixed-precision
+    policy (lesson 19): 16-bit probabilities feeding the loss are a classic source of ``nan``."""
     if pool:
         x = keras.layers.GlobalAveragePooling2D(name="pool")(x)
     if hidden_units:
         x = keras.layers.Dense(hidden_units, activation="relu", name="hidden")(x)
     x = keras.layers.Dropout(dropout, name="dropout")(x)
-    return keras.layers.Dense(num_classes, activation="softmax", name="new_head")(x)
+    return keras.layers.Dense(num_classes, activation="softmax", dtype="float32",
+                              name="new_head")(x)
 
 
 def build_head(feature_dim: int, num_classes: int, dropout: float = 0.2,
@@ -216,7 +218,7 @@ def scratch_cnn(input_size: int, num_classes: int, pooling: str = "flatten",
         keras.layers.Conv2D(64, 3, activation="relu"),
         keras.layers.Flatten() if pooling == "flatten" else keras.layers.GlobalAveragePooling2D(),
         keras.layers.Dropout(0.2),
-        keras.layers.Dense(num_classes, activation="softmax"),
+        keras.layers.Dense(num_classes, activation="softmax", dtype="float32"),
     ], name=f"from_scratch_{pooling}")
 
 

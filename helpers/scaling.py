@@ -51,8 +51,6 @@ def build_model(name: str, num_classes: int, unfreeze: int = 0, size: int = 32):
     """A compiled classifier: ``mobilenet_v2_0.35`` (ImageNet base, top ``unfreeze`` layers
     trainable, new head; 224 px) or ``tiny_cnn`` (a small CNN from scratch at ``size`` px, for
     quick tests)."""
-    import keras
-
     from helpers import models, training
 
     if name == "mobilenet_v2_0.35":
@@ -64,10 +62,6 @@ def build_model(name: str, num_classes: int, unfreeze: int = 0, size: int = 32):
         model = models.scratch_cnn(size, num_classes, pooling="average")
     else:
         raise KeyError(f"Unknown model {name!r}; choose one of {MODELS}.")
-    if model.outputs[0].dtype != "float32":  # mixed precision: hand the loss float32 probabilities
-        outputs = keras.layers.Activation("linear", dtype="float32", name="to_float32")(
-            model.outputs[0])
-        model = keras.Model(model.inputs, outputs, name=model.name)
     return training.compile_classifier(model, learning_rate=1e-3)
 
 

@@ -149,3 +149,16 @@ def test_copy_model_copies_weights_and_is_independent():
     copy.fit(x, np.array([0, 1, 2, 0]), epochs=2, verbose=0)
     assert any(not np.array_equal(a, b) for a, b in zip(copy.get_weights(), before))
     assert all(np.array_equal(a, b) for a, b in zip(original.get_weights(), before))
+
+
+def test_heads_give_float32_probabilities_under_mixed_precision():
+    keras.mixed_precision.set_global_policy("mixed_bfloat16")
+    try:
+        head = models.build_head(8, 3)
+        cnn = models.scratch_cnn(32, 3)
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+    assert head.layers[-2].compute_dtype == "bfloat16"  # the dropout before it computes in 16 bits
+    for model in (head, cnn):
+        assert model.outputs[0].dtype == "float32"
+        assert model(np.zeros((1, *model.input_shape[1:]), "float32")).dtype == "float32"
