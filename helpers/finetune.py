@@ -354,7 +354,8 @@ class Recipe:
 
     def callback(self, total_steps: int, offset: int = 0) -> training.WarmupCosine:
         """The warm-up + cosine schedule over ``total_steps``, starting at step ``offset``."""
-        warmup = max(1, int(self.warmup_fraction * total_steps)) if self.warmup_fraction else 0
+        warmup = (min(total_steps, max(2, int(self.warmup_fraction * total_steps)))
+                  if self.warmup_fraction else 0)  # 1 step would start at the peak
         return training.WarmupCosine(self.rate, total_steps, warmup, offset=offset)
 
 

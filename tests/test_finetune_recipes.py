@@ -87,7 +87,7 @@ def test_activation_cache_save_and_load(setup, tmp_path):
 
 
 def test_find_rate_starts_from_the_head_and_puts_everything_back(setup):
-    base, cache, y_train, y_val = setup
+    base, cache, y_train, _ = setup
     trainer = finetune.TopTrainer(base, cache, 4, 2)
     before = [w.copy() for w in base.get_weights()]
     found = trainer.find_rate(y_train, 0, steps=20, start=1e-5, stop=10.0, batch_size=8)
