@@ -6,13 +6,14 @@ Lesson 05 explains the simpler case (cache the pooled features, train only the h
 """
 from __future__ import annotations
 
+import math
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
 import keras
 import numpy as np
 
-from helpers import cutting, models, training
+from helpers import cutting, environment, evaluation, models, training
 
 
 class ActivationCache:
@@ -32,6 +33,23 @@ class ActivationCache:
                                   for name, x in images.items()}}
         self.seconds = time.perf_counter() - start
         self.images = sum(len(x) for x in images.values())
+
+    def save(self, path) -> None:
+        """Store the cached activations (``.npz``) to skip the frozen pass next time."""
+        np.savez(path, low=self.low, seconds=self.seconds,
+                 **{f"split_{k}": v for k, v in self._store[self.low].items()})
+
+    @classmethod
+    def load(cls, base: keras.Model, path) -> ActivationCache:
+        """A cache saved by :meth:`save` for this ``base`` (its pretrained weights)."""
+        stored = np.load(path)
+        cache = cls.__new__(cls)
+        cache.base, cache.low, cache.batch_size = base, int(stored["low"]), 64
+        cache.pretrained, cache.seconds = base.get_weights(), float(stored["seconds"])
+        cache._store = {cache.low: {k[6:]: stored[k] for k in stored.files
+                                    if k.startswith("split_")}}
+        cache.images = sum(len(x) for x in cache._store[cache.low].values())
+        return cache
 
     def at(self, cut: int) -> dict[str, np.ndarray]:
         """Activations at cut position ``cut`` (not below the deepest one), by split name."""
@@ -129,6 +147,15 @@ class TopTrainer:
         a random head. ``train_subset`` picks training positions. ``callbacks`` (e.g.
         ``training.WarmupCosine``) go to ``fit``; ``keep_predictions`` stores the predicted
         validation labels in ``run.extra["val_predictions"]``. Returns a :class:`Run`."""
+        self._start(seed, head, learning_rate)
+        return self._fit(y_train, y_val, epochs, seed, train_subset, batch_size, callbacks,
+                         keep_predictions, {"n_trainable": self.n_trainable,
+                                            "learning_rate": learning_rate, "seed": seed,
+                                            "head": "random" if head is None else "trained",
+                                            "epochs": epochs, **settings})
+
+    def _start(self, seed: int, head: keras.Model | None, learning_rate: float) -> None:
+        """Pretrained base, the given (or a fresh random) head, a fresh optimizer, seeds."""
         # The model holds the top layers of the base: this restores them to pretrained too.
         self.model.set_weights(self.start_weights)
         models.unfreeze_top(self.base, self.n_trainable, keep_batchnorm_frozen=True)
@@ -139,6 +166,10 @@ class TopTrainer:
         training.reset_optimizer(self.model.optimizer, learning_rate)
         keras.utils.set_random_seed(seed)
         training.reseed_dropout(self.model, seed)
+
+    def _fit(self, y_train, y_val, epochs, seed, train_subset, batch_size, callbacks,
+             keep_predictions, info) -> Run:
+        """Train from the current state; measure before and after; return a :class:`Run`."""
         x_train, x_val = self.data["train"], self.data["val"]
         if train_subset is not None:
             x_train, y_train = x_train[train_subset], y_train[train_subset]
@@ -161,10 +192,64 @@ class TopTrainer:
                   "loss": [tr_loss0, *history["loss"]],
                   "val_accuracy": [acc0, *history["val_accuracy"]],
                   "val_loss": [loss0, *history["val_loss"]]}
-        info = {"n_trainable": self.n_trainable, "learning_rate": learning_rate, "seed": seed,
-                "head": "random" if head is None else "trained", "epochs": epochs, **settings}
         moved = training.relative_change(before, after) if before else 0.0
         return Run(info, curves, moved, seconds, extra)
+
+    def find_rate(self, y_train: np.ndarray, seed: int, head: keras.Model | None = None,
+                  train_subset: np.ndarray | None = None, **kwargs) -> dict:
+        """Learning-rate range test (``training.lr_finder``) from the state a :meth:`run`
+        starts in (pretrained top, the given head); the weights are put back afterwards."""
+        self._start(seed, head, 1e-7)
+        x = self.data["train"]
+        if train_subset is not None:
+            x, y_train = x[train_subset], y_train[train_subset]
+        found = training.lr_finder(self.model, x, y_train, seed=seed, **kwargs)
+        self.model.set_weights(self.start_weights)
+        return found
+
+    def compile_for(self, recipe: Recipe) -> None:
+        """Compile the model with ``recipe``'s optimizer (traces the training step again)."""
+        self.model.compile(optimizer=recipe.make_optimizer(self.model),
+                           loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+
+    def gradual(self, y_train: np.ndarray, y_val: np.ndarray, stages: list[tuple[int, int]],
+                recipe: Recipe, seed: int, head: keras.Model | None = None,
+                train_subset: np.ndarray | None = None) -> Run:
+        """Gradual unfreezing (Howard and Ruder, 2018; lesson 06): for each ``(depth, epochs)``
+        stage, unfreeze the top ``depth`` layers (BatchNormalization frozen), compile again and
+        train ``epochs`` more; one warm-up + cosine schedule runs over all stages. Returns one
+        :class:`Run` whose history joins the stages; the model is left compiled for
+        ``recipe`` with all ``n_trainable`` layers unfrozen."""
+        if not stages or any(d < 1 or d > self.n_trainable or e < 1 for d, e in stages):
+            raise ValueError(f"Stages must be (depth, epochs) pairs with 1 <= depth <= "
+                             f"{self.n_trainable} (this trainer's top) and epochs >= 1; got "
+                             f"{stages}.")
+        n = len(y_train) if train_subset is None else len(train_subset)
+        per_epoch = math.ceil(n / recipe.batch_size)
+        total = sum(e for _, e in stages) * per_epoch
+        self.compile_for(recipe)
+        self._start(seed, head, recipe.rate)
+        watched = self.base.trainable_weights  # all n_trainable layers: as in run()
+        before = [np.array(w.numpy()) for w in watched]
+        history, seconds, offset = None, 0.0, 0
+        for i, (depth, epochs) in enumerate(stages):
+            weights = self.model.get_weights()
+            models.unfreeze_top(self.base, depth, keep_batchnorm_frozen=True)
+            self.compile_for(recipe)
+            self.model.set_weights(weights)
+            schedule = recipe.callback(total, offset)
+            run = self._fit(y_train, y_val, epochs, seed + i, train_subset, recipe.batch_size,
+                            [schedule], i == len(stages) - 1, {})
+            history = run.history if history is None else {
+                k: history[k] + run.history[k][1:] for k in history}
+            seconds, offset = seconds + run.seconds, offset + epochs * per_epoch
+        models.unfreeze_top(self.base, self.n_trainable, keep_batchnorm_frozen=True)
+        weights = self.model.get_weights()
+        self.compile_for(recipe)
+        self.model.set_weights(weights)
+        moved = training.relative_change(before, [np.array(w.numpy()) for w in watched])
+        info = {"stages": [list(s) for s in stages], "seed": seed, **asdict(recipe)}
+        return Run(info, history, moved, seconds, run.extra)
 
     def restore(self) -> None:
         """Put the pretrained weights back and freeze the whole base again."""
@@ -237,3 +322,62 @@ def summarize(runs) -> dict[str, str]:
     return {"seeds": str(len(runs)), "before": fmt("start"), "lowest": fmt("worst"),
             "after": fmt("final"), "change": fmt("gain"), "train-val gap": fmt("gap"),
             "base moved %": fmt("base_change", 100, 2)}
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """How a fine-tuning run trains (lesson 06): the head first (``head_epochs`` at
+    ``head_rate`` on pooled features), then ``epochs`` of fine-tuning with a linear warm-up over
+    ``warmup_fraction`` of the steps to ``rate`` and a cosine decay. ``optimizer``: "adam", or
+    "sgd" (momentum 0.9, which keeps a gradient's size in the step; Adam does not)."""
+
+    epochs: int = 8
+    rate: float = 1e-4
+    warmup_fraction: float = 0.1
+    optimizer: str = "adam"
+    head_epochs: int = 30
+    head_rate: float = 3e-3
+    batch_size: int = 32
+
+    def __post_init__(self):
+        if self.optimizer not in ("adam", "sgd"):
+            raise ValueError(f"optimizer must be 'adam' or 'sgd', got {self.optimizer!r}.")
+        if self.epochs < 1 or self.rate <= 0 or not 0 <= self.warmup_fraction <= 1:
+            raise ValueError(f"Need epochs >= 1, rate > 0 and 0 <= warmup_fraction <= 1; got "
+                             f"{self.epochs}, {self.rate}, {self.warmup_fraction}.")
+
+    def make_optimizer(self, model: keras.Model) -> keras.optimizers.Optimizer:
+        """A fresh optimizer of this recipe (its rate is set by :meth:`callback`)."""
+        if self.optimizer == "sgd":
+            return keras.optimizers.SGD(self.rate, momentum=0.9)
+        return keras.optimizers.Adam(self.rate)
+
+    def callback(self, total_steps: int, offset: int = 0) -> training.WarmupCosine:
+        """The warm-up + cosine schedule over ``total_steps``, starting at step ``offset``."""
+        warmup = (min(total_steps, max(2, int(self.warmup_fraction * total_steps)))
+                  if self.warmup_fraction else 0)  # 1 step would start at the peak
+        return training.WarmupCosine(self.rate, total_steps, warmup, offset=offset)
+
+
+def payoff(trainer: TopTrainer, pooled: dict[str, np.ndarray], y_train: np.ndarray,
+           y_val: np.ndarray, seed: int, recipe: Recipe, subset: np.ndarray | None = None
+           ) -> dict:
+    """Lesson 06's pay-off comparison on the same clips: a head on pooled frozen features
+    ("head", feature extraction), that head trained ``recipe.epochs`` more at ``recipe.rate``
+    with Adam ("control"), and fine-tuning from that head by ``recipe`` ("tuned", a
+    :class:`Run`). Returns predicted validation labels for head and control, and the run."""
+    sub = np.arange(len(y_train)) if subset is None else np.asarray(subset)
+    classes = trainer.model.output_shape[-1]
+    environment.seed_everything(seed)
+    head, _ = training.train_head(pooled["train"][sub], y_train[sub], classes,
+                                  epochs=recipe.head_epochs, learning_rate=recipe.head_rate)
+    control = training.continue_head(head, pooled["train"][sub], y_train[sub], recipe.epochs,
+                                     recipe.rate, seed)
+    schedule = recipe.callback(recipe.epochs * math.ceil(len(sub) / recipe.batch_size))
+    tuned = trainer.run(y_train, y_val, recipe.epochs, recipe.rate, seed, head=head,
+                        train_subset=subset, batch_size=recipe.batch_size,
+                        callbacks=[schedule], keep_predictions=True)
+    tuned.extra["rates"] = schedule.rates
+    return {"head": evaluation.predict_labels(head, pooled["val"]),
+            "control": evaluation.predict_labels(control, pooled["val"]),
+            "tuned": tuned, "head_model": head}

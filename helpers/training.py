@@ -221,14 +221,15 @@ class WarmupCosine(keras.callbacks.Callback):
     optimizer holds a plain rate, such as ``finetune.TopTrainer``'s, can use it; the rates it
     set are in ``self.rates``."""
 
-    def __init__(self, peak: float, total_steps: int, warmup_steps: int):
+    def __init__(self, peak: float, total_steps: int, warmup_steps: int, offset: int = 0):
         super().__init__()
         warmup_cosine(0, total_steps, peak, warmup_steps)  # validates the arguments
         self.peak, self.total, self.warmup = peak, total_steps, warmup_steps
+        self.offset = offset  # start later in the schedule (a second stage of one run)
         self.rates: list[float] = []
 
     def on_train_begin(self, logs=None):
-        self.step, self.rates = 0, []
+        self.step, self.rates = self.offset, []
 
     def on_train_batch_begin(self, batch, logs=None):
         rate = warmup_cosine(self.step, self.total, self.peak, self.warmup)
@@ -248,3 +249,65 @@ def continue_head(head: keras.Model, features: np.ndarray, labels: np.ndarray, e
     compile_classifier(copy, learning_rate)
     copy.fit(features, labels, epochs=epochs, batch_size=batch_size, shuffle=True, verbose=0)
     return copy
+
+
+class _RangeTest(keras.callbacks.Callback):
+    """Raises the rate exponentially batch by batch and records each batch's own loss."""
+
+    def __init__(self, rates: np.ndarray, blow_up: float):
+        super().__init__()
+        self.schedule, self.blow_up = rates, blow_up
+        self.rates: list[float] = []
+        self.losses: list[float] = []
+        self._mean = 0.0
+
+    def on_train_batch_begin(self, batch, logs=None):
+        self.model.optimizer.learning_rate.assign(float(self.schedule[batch]))
+
+    def on_train_batch_end(self, batch, logs=None):
+        mean = float((logs or {})["loss"])  # Keras 3 logs the running mean over the epoch
+        loss = (batch + 1) * mean - batch * self._mean  # this batch's own loss
+        self._mean = mean
+        self.rates.append(float(self.schedule[batch]))
+        self.losses.append(loss)
+        if not np.isfinite(loss) or loss > self.blow_up * min(self.losses):
+            self.model.stop_training = True
+
+
+def lr_finder(model: keras.Model, x: np.ndarray, y: np.ndarray, start: float = 1e-7,
+              stop: float = 1.0, steps: int = 100, batch_size: int = 32, seed: int = 0,
+              smoothing: float = 0.9, blow_up: float = 4.0) -> dict:
+    """Learning-rate range test (Smith 2017; fastai's ``lr_find``), explained in lesson 06.
+
+    Trains a *compiled* model for up to ``steps`` batches while the rate grows exponentially from
+    ``start`` to ``stop``, records the loss of every batch, stops once the loss exceeds
+    ``blow_up`` times its minimum, then puts the weights and the optimizer state back. Returns
+    {"rates", "losses", "smoothed", "min_rate", "suggestion"}: the rate where the smoothed loss
+    was lowest, and a tenth of it (the usual pick: still clearly on the falling slope)."""
+    if getattr(model, "optimizer", None) is None:
+        raise ValueError(f"{model.name} is not compiled; compile it, then run the range test.")
+    if not 0 < start < stop or steps < 2:
+        raise ValueError(f"Need 0 < start < stop and steps >= 2; got start={start}, "
+                         f"stop={stop}, steps={steps}.")
+    if len(x) < batch_size:
+        raise ValueError(f"The range test needs at least one batch ({batch_size} examples); "
+                         f"got {len(x)}.")
+    weights, old_rate = model.get_weights(), float(model.optimizer.learning_rate)
+    rng = np.random.default_rng(seed)
+    order = np.concatenate([rng.permutation(len(x))
+                            for _ in range(-(-steps * batch_size // len(x)))])
+    order = order[:steps * batch_size]
+    test = _RangeTest(np.geomspace(start, stop, steps), blow_up)
+    restart(model, weights)
+    keras.utils.set_random_seed(seed)
+    model.fit(x[order], y[order], epochs=1, batch_size=batch_size, shuffle=False, verbose=0,
+              callbacks=[test])
+    restart(model, weights, old_rate)
+    smoothed, average = [], 0.0
+    for i, loss in enumerate(test.losses):  # bias-corrected moving average, as fastai's
+        average = smoothing * average + (1 - smoothing) * loss
+        smoothed.append(average / (1 - smoothing ** (i + 1)))
+    best = int(np.nanargmin(smoothed))
+    return {"rates": np.array(test.rates), "losses": np.array(test.losses),
+            "smoothed": np.array(smoothed), "min_rate": float(test.rates[best]),
+            "suggestion": float(test.rates[best]) / 10}
