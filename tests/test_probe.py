@@ -48,7 +48,8 @@ def test_depth_probe_scores_every_depth_on_the_same_folds():
     noise, _ = _blobs(separation=0.0)
     scores = probe.depth_probe([noise, good], labels, folds=5, seeds=(0, 1))
     assert scores.shape == (2, 10)
-    assert scores[1].mean() >= 0.95 > 0.6 >= scores[0].mean()
+    assert scores[1].mean() >= 0.95
+    assert scores[0].mean() <= 0.6  # chance is 1/3
     with pytest.raises(ValueError, match="one feature row per label"):
         probe.depth_probe([good[:-1]], labels)
 
