@@ -2,7 +2,7 @@
 a frozen bottom you can run once and cache, and a top you can train.
 
 Lesson 06 explains why you cannot cut inside a residual block and how the cut makes fine-tuning
-affordable on a CPU; lesson 07 reuses it.
+affordable on a CPU; lesson 07 reuses it; lesson 04 probes the activations at several depths.
 """
 from __future__ import annotations
 
@@ -87,3 +87,32 @@ def top_classifier(base: keras.Model, cut: int, num_classes: int, dropout: float
     _, top = split(base, cut)
     x = inputs if top is None else top(inputs, training=False)  # at the very top: nothing to run
     return keras.Model(inputs, models.new_head(x, num_classes, dropout), name="top_classifier")
+
+
+def spread_cut_points(base: keras.Model, count: int) -> list[str]:
+    """Names of ``count`` cut points of ``base`` spread evenly by position, the last layer
+    included (lesson 04 probes the activations there)."""
+    points = [i for i in cut_points(base) if i > 0]
+    if not 1 <= count <= len(points):
+        raise ValueError(f"count must be between 1 and {len(points)} for {base.name}, "
+                         f"got {count}.")
+    picks = ([points[round(k * (len(points) - 1) / (count - 1))] for k in range(count)]
+             if count > 1 else points[-1:])
+    return [base.layers[i].name for i in picks]
+
+
+def pooled_activations(base: keras.Model, layer_names: list[str],
+                       preprocessing: str | None = None) -> keras.Model:
+    """Raw pixels -> preprocessing -> ``base`` (inference mode) -> the globally average-pooled
+    output of each layer in ``layer_names``: one forward pass gives every depth (lesson 04's
+    layer-wise probe)."""
+    missing = [name for name in layer_names if name not in {layer.name for layer in base.layers}]
+    if missing:
+        raise ValueError(f"{base.name} has no layer {missing[0]!r}; pick names from "
+                         "[layer.name for layer in base.layers] or cutting.spread_cut_points.")
+    pooled = [keras.layers.GlobalAveragePooling2D(name=f"pool_{name}")(
+        base.get_layer(name).output) for name in layer_names]
+    tapped = keras.Model(base.input, pooled, name="tapped_base")
+    inputs = keras.Input(shape=base.input_shape[1:], name="pixels")
+    x = models.Preprocess(models.preprocessing_of(base, preprocessing), name="preprocess")(inputs)
+    return keras.Model(inputs, tapped(x, training=False), name="pooled_activations")

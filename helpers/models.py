@@ -267,3 +267,27 @@ def trainable_report(model: keras.Model, print_it: bool = True) -> dict[str, int
         for key, value in report.items():
             print(f"{key:<22}{value:>12,}")
     return report
+
+
+def resized_backbone(key: str = DEFAULT_BACKBONE, input_size: int = 96,
+                     weights: str | None = "imagenet") -> keras.Model:
+    """A catalog backbone for a smaller (or larger) input than its weights were made for, frozen.
+
+    A fully convolutional network's weights do not depend on the input size, so the native-size
+    ImageNet weights are copied into the same architecture built for ``input_size`` (Keras does
+    the same when it has no file for a size). This works offline with the 224-px file only;
+    ``weights=None`` gives random weights (lesson 01)."""
+    s = spec(key)
+    constructor = getattr(keras.applications, s.constructor)
+    base = constructor(include_top=False, weights=None, input_shape=(input_size, input_size, 3),
+                       **s.kwargs)
+    if weights is not None:
+        native = build_backbone(key, weights=weights)
+        shapes = [tuple(w.shape) for w in native.weights], [tuple(w.shape) for w in base.weights]
+        if shapes[0] != shapes[1]:
+            raise ValueError(f"{key}'s weights depend on the input size ({s.input_size} px vs "
+                             f"{input_size} px); use its native size.")
+        base.set_weights(native.get_weights())
+    base.trainable = False
+    base.preprocessing = s.preprocessing
+    return base

@@ -1,7 +1,7 @@
 """Choosing a backbone before training: frozen features, fast transferability estimates, speed.
 
 Lesson 02 explains the linear probe and k-NN estimates; the features come from
-``models.feature_model``.
+``models.feature_model``. Lesson 04 probes every depth of a backbone (``depth_probe``).
 """
 from __future__ import annotations
 
@@ -40,6 +40,38 @@ def linear_probe(features: np.ndarray, labels: np.ndarray, folds: int = 5, seed:
         served = features if eval_features is None else eval_features
         scores.append(probe.score(served[test], labels[test]))
     return np.array(scores)
+
+
+def depth_probe(features: list[np.ndarray], labels: np.ndarray, folds: int = 5,
+                seeds: tuple[int, ...] = (0, 1, 2)) -> np.ndarray:
+    """:func:`linear_probe` on the features of each depth (e.g. from
+    ``cutting.pooled_activations``): array (depths, folds x seeds), the same folds at every
+    depth, so differences between depths can be compared fold by fold."""
+    if any(len(f) != len(labels) for f in features):
+        raise ValueError(f"Every depth needs one feature row per label ({len(labels)}); got "
+                         f"{[len(f) for f in features]} rows.")
+    return np.array([np.concatenate([linear_probe(f, labels, folds, seed) for seed in seeds])
+                     for f in features])
+
+
+def depth_verdict(scores: np.ndarray, names: list[str], z: float = 2.0) -> dict:
+    """Where a depth profile (rows of :func:`depth_probe`) peaks, and whether the top layer is
+    worse than the peak beyond noise: the mean fold-by-fold drop must exceed ``z`` standard
+    errors of those paired drops. ``shape``: "best at the top", "peaks below the top" (beyond
+    noise) or "top within noise of the peak"."""
+    if len(scores) != len(names) or len(names) < 2:
+        raise ValueError(f"Need one row of scores per depth name and at least two depths; got "
+                         f"{len(scores)} rows for {len(names)} names.")
+    scores = np.asarray(scores, dtype=float)
+    peak = int(np.argmax(scores.mean(axis=1)))
+    drops = scores[peak] - scores[-1]
+    error = drops.std(ddof=1) / np.sqrt(len(drops)) if len(drops) > 1 else 0.0
+    below = peak < len(names) - 1 and drops.mean() > z * error
+    return {"peak": names[peak], "peak_accuracy": float(scores[peak].mean()),
+            "top_accuracy": float(scores[-1].mean()), "drop": float(drops.mean()),
+            "standard_error": float(error),
+            "shape": "best at the top" if peak == len(names) - 1
+            else "peaks below the top" if below else "top within noise of the peak"}
 
 
 def knn_probe(features: np.ndarray, labels: np.ndarray, k: int = 5, folds: int = 5,

@@ -62,3 +62,22 @@ def test_top_classifier_head_copies_into_a_features_head():
     training.copy_head(top, head)
     assert np.array_equal(head.get_layer("new_head").get_weights()[0],
                           top.get_layer("new_head").get_weights()[0])
+
+
+def test_spread_cut_points_are_valid_and_end_at_the_top():
+    base = tiny_base()
+    assert cutting.spread_cut_points(base, 3) == ["c1", "add", "c3"]
+    assert cutting.spread_cut_points(base, 1) == ["c3"]
+    with pytest.raises(ValueError, match="count must be between 1 and 4"):
+        cutting.spread_cut_points(base, 5)
+
+
+def test_pooled_activations_returns_one_pooled_vector_per_depth():
+    base = tiny_base()
+    model = cutting.pooled_activations(base, ["bn1", "c3"], preprocessing="none")
+    x, _ = toy_data(4)
+    low, high = model.predict(x, verbose=0)
+    assert low.shape == (4, 4) and high.shape == (4, 6)
+    assert np.allclose(high, np.asarray(base(x)).mean(axis=(1, 2)), atol=1e-5)
+    with pytest.raises(ValueError, match="has no layer 'nope'"):
+        cutting.pooled_activations(base, ["nope"], preprocessing="none")

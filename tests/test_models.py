@@ -162,3 +162,15 @@ def test_heads_give_float32_probabilities_under_mixed_precision():
     for model in (head, cnn):
         assert model.outputs[0].dtype == "float32"
         assert model(np.zeros((1, *model.input_shape[1:]), "float32")).dtype == "float32"
+
+
+def test_resized_backbone_carries_the_224_px_imagenet_weights():
+    native = models.build_backbone("mobilenet_v2_0.35")
+    small = models.resized_backbone("mobilenet_v2_0.35", 96)
+    assert small.input_shape == (None, 96, 96, 3) and small.output_shape == (None, 3, 3, 1280)
+    assert small.trainable is False and small.preprocessing == "mobilenet_v2"
+    for a, b in zip(native.get_weights(), small.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    keras.utils.set_random_seed(0)
+    random = models.resized_backbone("mobilenet_v2_0.35", 96, weights=None)
+    assert not np.allclose(random.get_weights()[0], small.get_weights()[0])

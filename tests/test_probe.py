@@ -41,3 +41,27 @@ def test_latency_reports_consistent_numbers():
     assert set(result) == {"ms per image (batch)", "ms single image", "images/s"}
     assert all(value > 0 for value in result.values())
     assert result["images/s"] == pytest.approx(1000 / result["ms per image (batch)"])
+
+
+def test_depth_probe_scores_every_depth_on_the_same_folds():
+    good, labels = _blobs(separation=3.0)
+    noise, _ = _blobs(separation=0.0)
+    scores = probe.depth_probe([noise, good], labels, folds=5, seeds=(0, 1))
+    assert scores.shape == (2, 10)
+    assert scores[1].mean() >= 0.95
+    assert scores[0].mean() <= 0.6  # chance is 1/3
+    with pytest.raises(ValueError, match="one feature row per label"):
+        probe.depth_probe([good[:-1]], labels)
+
+
+def test_depth_verdict_tells_a_peak_below_the_top_from_noise():
+    rising = np.array([[0.5, 0.52, 0.48], [0.7, 0.72, 0.69], [0.9, 0.88, 0.91]])
+    assert probe.depth_verdict(rising, ["a", "b", "c"])["shape"] == "best at the top"
+    peaked = np.array([[0.5, 0.52, 0.48], [0.8, 0.82, 0.79], [0.6, 0.61, 0.58]])
+    verdict = probe.depth_verdict(peaked, ["a", "b", "c"])
+    assert verdict["shape"] == "peaks below the top" and verdict["peak"] == "b"
+    assert abs(verdict["drop"] - 0.2067) < 1e-3
+    noisy = np.array([[0.5, 0.5, 0.5], [0.8, 0.5, 0.71], [0.6, 0.7, 0.66]])
+    assert probe.depth_verdict(noisy, ["a", "b", "c"])["shape"] == "top within noise of the peak"
+    with pytest.raises(ValueError, match="one row of scores per depth"):
+        probe.depth_verdict(rising, ["a", "b"])
