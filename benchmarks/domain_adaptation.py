@@ -15,10 +15,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import datetime
 import json
-import os
-import platform
 import sys
 import time
 from pathlib import Path
@@ -99,8 +96,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "data" / "domain_adaptation.json")
     args = parser.parse_args(argv)
 
-    import keras
-    import tensorflow as tf
 
     from helpers import digits, environment
     from helpers import domain_adaptation as da
@@ -117,12 +112,7 @@ def main(argv: list[str] | None = None) -> int:
               flush=True)
         payload = {
             "provenance": {
-                "made_by": "benchmarks/domain_adaptation.py",
-                "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
-                "machine": f"{platform.platform()}, {os.cpu_count()} CPU cores, "
-                           + ("GPU" if tf.config.list_physical_devices("GPU") else "no GPU"),
-                "load_average": round(os.getloadavg()[0], 1),
-                "tensorflow": tf.__version__, "keras": keras.__version__,
+                **environment.provenance(),
                 "data": {"source": f"MNIST, {len(d['x_source'])} training digits (balanced, "
                                    "seed 0)", "target": f"USPS, {len(d['x_target'])} unlabelled "
                          "training digits", "test": f"USPS test, {len(d['x_test'])} digits"},

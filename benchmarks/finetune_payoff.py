@@ -22,10 +22,7 @@ seed of the pay-off live.
 from __future__ import annotations
 
 import argparse
-import datetime
 import json
-import os
-import platform
 import sys
 import time
 from dataclasses import asdict, replace
@@ -61,9 +58,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "data" / "finetune_payoff.json")
     args = parser.parse_args(argv)
 
-    import keras
     import numpy as np
-    import tensorflow as tf
 
     from helpers import assets, audio, data, environment, evaluation, finetune, models
 
@@ -137,16 +132,11 @@ def main(argv: list[str] | None = None) -> int:
                   f"{row['vs_all_at_once']}", flush=True)
     trainer.restore()
     out["provenance"] = {
-        "date": datetime.date.today().isoformat(),
-        "machine": f"{os.cpu_count()} CPU cores, {platform.machine()}, no GPU; 1-minute load "
-                   f"average at the end {os.getloadavg()[0]:.1f}",
-        "python": platform.python_version(), "tensorflow": tf.__version__,
-        "keras": keras.__version__, "source_model": BACKBONE, "unfrozen_layers": DEPTH,
+        **environment.provenance(), "source_model": BACKBONE, "unfrozen_layers": DEPTH,
         "seeds": args.seeds, "sizes_per_digit": list(SIZES), "test_per_digit": TEST_PER_DIGIT,
         "split_seed": 0, "recipe": asdict(recipe), "rates": list(RATES),
         "sections_made_now": args.only, "frozen_pass_seconds": round(cache.seconds, 1),
-        "total_seconds": round(time.perf_counter() - start, 1),
-        "made_by": "python benchmarks/finetune_payoff.py " + " ".join(argv or sys.argv[1:])}
+        "total_seconds": round(time.perf_counter() - start, 1)}
     args.out.write_text(json.dumps(out, indent=1) + "\n")
     print(f"wrote {args.out} in {time.perf_counter() - start:.0f} s")
     return 0

@@ -11,10 +11,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import datetime
 import json
-import os
-import platform
 import sys
 import time
 from pathlib import Path
@@ -45,8 +42,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "data" / "init_comparison.json")
     args = parser.parse_args(argv)
 
-    import keras
-    import tensorflow as tf
 
     from helpers import environment, init_comparison
 
@@ -62,12 +57,7 @@ def main(argv: list[str] | None = None) -> int:
             print(json.dumps(runs[-1]), flush=True)
     payload = {
         "provenance": {
-            "made_by": "benchmarks/init_comparison.py",
-            "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
-            "machine": f"{platform.platform()}, {os.cpu_count()} CPU cores, "
-                       + ("GPU" if tf.config.list_physical_devices("GPU") else "no GPU"),
-            "load_average_1min": round(os.getloadavg()[0], 1),
-            "tensorflow": tf.__version__, "keras": keras.__version__,
+            **environment.provenance(),
             "data": f"flower photos, {TRAIN_PER_CLASS} per class for training, a fixed test "
                     f"set of {TEST_PER_CLASS} per class ({len(train[1])} / {len(test[1])} "
                     "images)",

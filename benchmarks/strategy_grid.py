@@ -11,9 +11,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import datetime
-import os
-import platform
 import sys
 import time
 from pathlib import Path
@@ -31,7 +28,6 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     import keras
-    import tensorflow as tf
 
     from helpers import assets, environment, models, strategies
 
@@ -62,11 +58,7 @@ def main(argv: list[str] | None = None) -> int:
         keras.backend.clear_session()
     payload = {
         "provenance": {
-            "made_by": "benchmarks/strategy_grid.py", "date": datetime.datetime.now(
-                datetime.UTC).isoformat(timespec="seconds"),
-            "machine": f"{platform.platform()}, {os.cpu_count()} CPU cores, no GPU"
-            if not tf.config.list_physical_devices("GPU") else f"{platform.platform()}, GPU",
-            "tensorflow": tf.__version__, "keras": keras.__version__,
+            **environment.provenance(),
             "source_model": "MobileNetV2 alpha 0.35, ImageNet, 224 px",
             "seeds": args.seeds, "settings": dataclasses.asdict(settings),
             "test_per_class": TEST_PER_CLASS, "pool_per_class": POOL_PER_CLASS,

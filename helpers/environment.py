@@ -68,6 +68,22 @@ def environment_report(print_it: bool = True) -> dict[str, str]:
     return report
 
 
+def provenance(made_by: str | None = None) -> dict[str, object]:
+    """How and where a stored result was made (the benchmark scripts that write data/*.json):
+    the command (default: this process's), UTC time, machine, the 1-minute load average and
+    the library versions."""
+    import datetime
+
+    made_by = made_by or " ".join(["python", *sys.argv])
+    report = environment_report(print_it=False)
+    return {"made_by": made_by,
+            "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+            "machine": f"{platform.platform()}, {report['cpu cores']} CPU cores, GPU: "
+                       f"{report['gpu']}",
+            "load_average_1min": round(os.getloadavg()[0], 1),
+            **{k: report[k] for k in ("python", "tensorflow", "keras")}}
+
+
 @dataclass
 class Lesson:
     """What :func:`start_lesson` returns: the environment ``report`` and a clock

@@ -53,3 +53,12 @@ def test_native_stderr_is_hidden_unless_the_block_fails(capfd):
         os.write(2, b"E0000 the reason it failed\n")
         raise RuntimeError("import failed")
     assert "the reason it failed" in capfd.readouterr().err
+
+
+def test_provenance_names_command_machine_and_versions():
+    import keras
+
+    prov = environment.provenance("python benchmarks/x.py --seeds 0")
+    assert prov["made_by"] == "python benchmarks/x.py --seeds 0"
+    assert prov["keras"] == keras.__version__ and "CPU cores" in prov["machine"]
+    assert prov["date"].endswith("+00:00") and prov["load_average_1min"] >= 0
