@@ -9,6 +9,7 @@ explorer (moving a slider redraws the plot and the summary).
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import socket
 import subprocess
@@ -61,12 +62,14 @@ def lab(tmp_path):
                     "nbformat": 4, "nbformat_minor": 5}
         (tmp_path / f"{name}.ipynb").write_text(json.dumps(notebook))
     port, token = free_port(), "coursetest"
+    # a learner's JupyterLab has no MPLBACKEND: the tests' Agg backend would hide every plot
+    env = {k: v for k, v in os.environ.items() if k != "MPLBACKEND"}
     server = subprocess.Popen(
         [sys.executable, "-m", "jupyter", "lab", "--no-browser", f"--port={port}",
          f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={tmp_path}",
          "--ServerApp.open_browser=False", "--allow-root",
          f"--LabServerApp.workspaces_dir={tmp_path / 'workspaces'}"],  # no tabs restored
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
     base = f"http://127.0.0.1:{port}"
     for _ in range(120):
         try:
