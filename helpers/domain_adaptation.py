@@ -210,14 +210,19 @@ def confident_pseudo_labels(probabilities: np.ndarray, fraction: float
     probabilities = np.asarray(probabilities)
     if not 0 < fraction <= 1:
         raise ValueError(f"fraction={fraction}: use a share of the target in (0, 1], e.g. 0.5.")
-    predicted, confidence = probabilities.argmax(axis=1), probabilities.max(axis=1)
-    chosen = []
-    for label in np.unique(predicted):
-        members = np.flatnonzero(predicted == label)
-        keep = max(1, round(fraction * len(members)))
-        chosen.append(members[np.argsort(-confidence[members], kind="stable")[:keep]])
-    positions = np.sort(np.concatenate(chosen))
+    predicted = probabilities.argmax(axis=1)
+    positions = _top_per_class(predicted, probabilities.max(axis=1), fraction)
     return positions, predicted[positions]
+
+
+def _top_per_class(labels: np.ndarray, score: np.ndarray, fraction: float) -> np.ndarray:
+    """Sorted positions of the ``fraction`` highest-scoring items of each label (at least one)."""
+    chosen = []
+    for label in np.unique(labels):
+        members = np.flatnonzero(labels == label)
+        keep = max(1, round(fraction * len(members)))
+        chosen.append(members[np.argsort(-score[members], kind="stable")[:keep]])
+    return np.sort(np.concatenate(chosen))
 
 
 def crop_to_content(images: np.ndarray, size: int, threshold: float = 0.1) -> np.ndarray:
@@ -286,13 +291,7 @@ def prototype_pseudo_labels(features: np.ndarray, probabilities: np.ndarray, fra
             centroids = np.stack([points[labels == k].mean(0) if np.any(labels == k)
                                   else centroids[k] for k in range(len(centroids))])
     top_two = np.sort(similarity, axis=1)[:, -2:]
-    margin = top_two[:, 1] - top_two[:, 0]
-    chosen = []
-    for label in np.unique(labels):
-        members = np.flatnonzero(labels == label)
-        keep = max(1, round(fraction * len(members)))
-        chosen.append(members[np.argsort(-margin[members], kind="stable")[:keep]])
-    positions = np.sort(np.concatenate(chosen))
+    positions = _top_per_class(labels, top_two[:, 1] - top_two[:, 0], fraction)
     return positions, labels[positions]
 
 
