@@ -6,17 +6,27 @@ trains it on demand (a few seconds with cached activations). Nothing trains unti
 """
 from __future__ import annotations
 
+import io
 from collections.abc import Callable, Mapping, Sequence
 
 import ipywidgets as widgets
 import matplotlib.pyplot as plt
 import numpy as np
+from IPython.display import Image, display
 from matplotlib.patches import Patch
 
 from helpers import cutting, finetune, models
 
 STATE_COLORS = {"frozen": "#b0b0b0", "trainable": "#1f77b4", "batchnorm (frozen)": "#ff7f0e"}
 
+
+def show_png(fig) -> None:
+    """Show ``fig`` as a PNG image and close it: works whatever matplotlib backend the kernel
+    uses (``plt.show()`` draws nothing under ``MPLBACKEND=Agg``)."""
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=90)
+    plt.close(fig)
+    display(Image(buffer.getvalue()))
 
 def plot_layer_map(base, n_trainable: int, ax=None, title: str | None = None):
     """A strip with one cell per layer of ``base``: frozen, trainable or frozen BatchNorm.
@@ -114,7 +124,7 @@ class FineTuneExplorer(widgets.VBox):
             plot_runs(runs, ax=bottom, title=f"unfreeze top {self.depth.value}, "
                                              f"learning rate {self.rate.value:g}")
             fig.tight_layout()
-            plt.show()
+            show_png(fig)
 
     def train_current(self) -> None:
         """Train the current setting with ``train`` and show it."""

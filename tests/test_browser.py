@@ -62,8 +62,8 @@ def lab(tmp_path):
                     "nbformat": 4, "nbformat_minor": 5}
         (tmp_path / f"{name}.ipynb").write_text(json.dumps(notebook))
     port, token = free_port(), "coursetest"
-    # a learner's JupyterLab has no MPLBACKEND: the tests' Agg backend would hide every plot
-    env = {k: v for k, v in os.environ.items() if k != "MPLBACKEND"}
+    # the tests' MPLBACKEND=Agg stays set: the explorer must draw under any backend
+    env = dict(os.environ, MPLBACKEND="Agg")
     server = subprocess.Popen(
         [sys.executable, "-m", "jupyter", "lab", "--no-browser", f"--port={port}",
          f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={tmp_path}",

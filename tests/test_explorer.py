@@ -2,6 +2,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import keras
+import matplotlib.pyplot as plt
 import numpy as np
 
 from helpers import explorer, finetune
@@ -62,3 +63,12 @@ def test_explorer_shows_runs_and_trains_on_click_only():
 def test_explorer_without_a_train_function_disables_the_button():
     widget = explorer.FineTuneExplorer(tiny_base(), [1], [1e-3], {})
     assert widget.button.disabled and "Click" not in widget.status.value
+
+
+def test_show_png_displays_an_image_and_closes_the_figure(monkeypatch):
+    shown = []
+    monkeypatch.setattr(explorer, "display", shown.append)
+    fig = explorer.plot_runs([fake_run([0.5, 0.7])])
+    explorer.show_png(fig)
+    assert len(shown) == 1 and shown[0].data.startswith(b"\x89PNG")
+    assert not plt.fignum_exists(fig.number)
