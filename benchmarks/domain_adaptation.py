@@ -37,13 +37,13 @@ def run_seed(seed: int, d: dict, settings) -> dict:
     """Every method for one seed: accuracies on the USPS test set, seconds, pseudo-label rounds."""
     import keras
 
-    from helpers import data, models, training
+    from helpers import data, mnist_to_usps, models, training
     from helpers import domain_adaptation as da
 
     x_test, y_test, hidden = d["x_test"], d["y_test"], d["y_target_hidden"]
     acc, seconds, rounds = {}, {}, {}
     start = time.perf_counter()
-    source = da.train_source_only(d["x_source"], d["y_source"], seed, settings)
+    source = mnist_to_usps.train_source_only(d["x_source"], d["y_source"], seed, settings)
     seconds["source only"] = time.perf_counter() - start
     acc["source only"] = accuracy(source, x_test, y_test)
     acc["source only, MNIST test"] = accuracy(source, d["x_source_test"], d["y_source_test"])
@@ -51,20 +51,20 @@ def run_seed(seed: int, d: dict, settings) -> dict:
     da.adabn(copy, d["x_target"])
     acc["AdaBN"] = accuracy(copy, x_test, y_test)
     start = time.perf_counter()
-    dann = da.train_dann(d["x_source"], d["y_source"], d["x_target"], seed, settings)
+    dann = mnist_to_usps.train_dann(d["x_source"], d["y_source"], d["x_target"], seed, settings)
     seconds["DANN"] = time.perf_counter() - start
     acc["DANN"] = accuracy(dann, x_test, y_test)
     adapted = None
     for labeller, name in (("softmax", "DANN + softmax pseudo-labels"),
                            ("prototype", "DANN + prototype pseudo-labels")):
         start = time.perf_counter()
-        model, chosen = da.self_train(dann.features, dann.classifier, d["x_target"], seed,
-                                      settings, labeller)
+        model, chosen = mnist_to_usps.self_train(dann.features, dann.classifier, d["x_target"],
+                                                 seed, settings, labeller)
         seconds[name] = time.perf_counter() - start
         acc[name] = accuracy(model, x_test, y_test)
         rounds[name] = [round(float(np.mean(labels == hidden[pos])), 4) for pos, labels in chosen]
         adapted = model
-    oracle = da.train_source_only(d["x_target"], hidden, seed, settings)
+    oracle = mnist_to_usps.train_source_only(d["x_target"], hidden, seed, settings)
     acc["target oracle"] = accuracy(oracle, x_test, y_test)
     labelled = data.take_per_class(hidden, FEW_SHOTS, seed=seed)
     for name, start_model in (("source only + 100 labels", source),
@@ -76,7 +76,7 @@ def run_seed(seed: int, d: dict, settings) -> dict:
         acc[name] = accuracy(model, x_test, y_test)
     cropped = da.crop_to_content(d["mnist_train_images"], settings.size)
     acc["source cropped (preprocessing fix)"] = accuracy(
-        da.train_source_only(cropped, d["y_source"], seed, settings), x_test, y_test)
+        mnist_to_usps.train_source_only(cropped, d["y_source"], seed, settings), x_test, y_test)
     keras.backend.clear_session()
     return {"seed": seed, "accuracy": acc, "pseudo_label_accuracy_per_round": rounds,
             "seconds": {k: round(v, 1) for k, v in seconds.items()}}
@@ -97,12 +97,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
 
-    from helpers import digits, environment
-    from helpers import domain_adaptation as da
+    from helpers import digits, environment, mnist_to_usps
 
     environment.seed_everything(0)
-    settings = da.Settings()
-    d = da.load_domains(settings)
+    settings = mnist_to_usps.Settings()
+    d = mnist_to_usps.load_domains(settings)
     d["mnist_train_images"] = digits.load_mnist()["train"][0][d["source_subset"]]
     print(f"source {len(d['x_source'])}, target {len(d['x_target'])}, test {len(d['x_test'])}")
     runs, begin = [], time.perf_counter()

@@ -51,3 +51,15 @@ def resize(images: np.ndarray, size: int) -> np.ndarray:
     resized = keras.ops.image.resize(images[..., None].astype("float32"), (size, size),
                                      antialias=True)
     return np.clip(keras.ops.convert_to_numpy(resized)[..., 0], 0.0, 1.0)
+
+
+def grey_batch(images: np.ndarray, name: str) -> np.ndarray:
+    """(n, h, w) or (n, h, w, 1) floats -> (n, h, w, 1) float32, with a clear error otherwise;
+    ``name`` names the argument in that error."""
+    images = np.asarray(images, dtype="float32")
+    if images.ndim == 3:
+        images = images[..., None]
+    if images.ndim != 4 or images.shape[-1] != 1:
+        raise ValueError(f"{name} must be grey images shaped (n, h, w) or (n, h, w, 1); got "
+                         f"{images.shape}. Resize with digits.resize(x, size) first.")
+    return images

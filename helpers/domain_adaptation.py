@@ -6,30 +6,19 @@
 - ``adabn``: re-estimate BatchNormalization statistics on the target (Li et al. 2016);
 - ``confident_pseudo_labels``: the most confident target predictions, per class, as labels;
 - ``prototype_pseudo_labels``: labels from the nearest class centroid in feature space;
-- ``Settings``, ``load_domains``, ``train_source_only``, ``train_dann``, ``self_train``: the
-  lesson's main path (source only -> DANN -> self-training), shared with
-  ``benchmarks/domain_adaptation.py`` so that the stored numbers and a live re-run use one code;
 - ``crop_to_content``: crop a digit to its bounding box (a preprocessing fix, not adaptation);
 - ``domain_accuracy``: how well a linear classifier tells the two domains apart from features.
+
+Lesson 12's main path, which puts these pieces together for MNIST -> USPS, is in
+``helpers.mnist_to_usps``.
 """
 from __future__ import annotations
-
-import dataclasses
 
 import keras
 import numpy as np
 import tensorflow as tf
 
-
-def _as_batch(images: np.ndarray, name: str) -> np.ndarray:
-    """(n, h, w) or (n, h, w, 1) floats -> (n, h, w, 1) float32, with a clear error otherwise."""
-    images = np.asarray(images, dtype="float32")
-    if images.ndim == 3:
-        images = images[..., None]
-    if images.ndim != 4 or images.shape[-1] != 1:
-        raise ValueError(f"{name} must be grey images shaped (n, h, w) or (n, h, w, 1); got "
-                         f"{images.shape}. Resize with digits.resize(x, size) first.")
-    return images
+from helpers import digits
 
 
 def digit_cnn(size: int = 16, num_classes: int = 10, bn_momentum: float = 0.9,
@@ -154,7 +143,8 @@ class DANN(keras.Model):
 def paired_batches(x_source: np.ndarray, y_source: np.ndarray, x_target: np.ndarray,
                    batch_size: int = 64, seed: int = 0) -> tf.data.Dataset:
     """Endless ``((x_source, y_source), x_target)`` batches, each domain shuffled on its own."""
-    x_source, x_target = _as_batch(x_source, "x_source"), _as_batch(x_target, "x_target")
+    x_source = digits.grey_batch(x_source, "x_source")
+    x_target = digits.grey_batch(x_target, "x_target")
     if len(x_source) != len(y_source):
         raise ValueError(f"{len(x_source)} source images but {len(y_source)} labels.")
     source = tf.data.Dataset.from_tensor_slices((x_source, np.asarray(y_source, "int64")))
@@ -169,7 +159,7 @@ def adabn(model: keras.Model, images: np.ndarray, batch_size: int = 256) -> int:
     """AdaBN: set every BatchNormalization layer's moving mean and variance to the statistics of
     ``images`` (e.g. the unlabelled target), layer by layer; no weight is trained. Returns the
     number of layers re-estimated. ``model`` must be a Sequential of Sequentials/layers."""
-    images = _as_batch(images, "images")
+    images = digits.grey_batch(images, "images")
     layers = _flat_layers(model)
     count = 0
     for i, layer in enumerate(layers):
@@ -293,95 +283,3 @@ def prototype_pseudo_labels(features: np.ndarray, probabilities: np.ndarray, fra
     top_two = np.sort(similarity, axis=1)[:, -2:]
     positions = _top_per_class(labels, top_two[:, 1] - top_two[:, 0], fraction)
     return positions, labels[positions]
-
-
-@dataclasses.dataclass
-class Settings:
-    """Lesson 12's main path, as stored in data/domain_adaptation.json."""
-    size: int = 16  # both domains resized full-frame to size x size
-    source_per_class: int = 400  # labelled MNIST digits per class
-    target_size: int = 7291  # unlabelled USPS training digits
-    batch: int = 64
-    source_epochs: int = 6
-    dann_epochs: int = 10
-    dann_lr: float = 1e-3
-    rounds: tuple[float, ...] = (0.5, 0.8, 1.0, 1.0)  # share of the target pseudo-labelled
-    pseudo_epochs: int = 2
-    pseudo_lr: float = 5e-4
-
-
-def load_domains(settings: Settings) -> dict[str, np.ndarray]:
-    """MNIST (source, balanced subset, seed 0) and USPS (target) at ``settings.size``, full frame.
-
-    Keys: x_source, y_source, x_source_test, y_source_test, x_target, y_target_hidden (never
-    used to adapt), x_test, y_test (USPS test set), source_subset (positions in MNIST train)."""
-    from helpers import data, digits
-
-    mnist, usps = digits.load_mnist(), digits.load_usps()
-    subset = data.take_per_class(mnist["train"][1], settings.source_per_class, seed=0)
-    resize = (lambda x: x) if settings.size == 16 else (lambda x: digits.resize(x, settings.size))
-    return {"x_source": digits.resize(mnist["train"][0][subset], settings.size),
-            "y_source": mnist["train"][1][subset], "source_subset": subset,
-            "x_source_test": digits.resize(mnist["test"][0], settings.size),
-            "y_source_test": mnist["test"][1],
-            "x_target": resize(usps["train"][0][:settings.target_size]),
-            "y_target_hidden": usps["train"][1][:settings.target_size],
-            "x_test": resize(usps["test"][0]), "y_test": usps["test"][1]}
-
-
-def train_source_only(x: np.ndarray, y: np.ndarray, seed: int, settings: Settings) -> keras.Model:
-    """``digit_cnn`` (features -> classifier, one Sequential) trained on labelled source digits."""
-    from helpers import training
-
-    keras.utils.set_random_seed(seed)
-    model = keras.Sequential(list(digit_cnn(settings.size)))
-    training.compile_classifier(model, learning_rate=1e-3)
-    model.fit(_as_batch(x, "x"), y, epochs=settings.source_epochs, batch_size=settings.batch,
-              verbose=0)
-    return model
-
-
-def train_dann(x_source: np.ndarray, y_source: np.ndarray, x_target: np.ndarray, seed: int,
-               settings: Settings, log_every: int = 0) -> DANN:
-    """DANN (separate batch statistics per domain), then AdaBN on the target."""
-    from helpers import training
-
-    keras.utils.set_random_seed(seed)
-    features, classifier = digit_cnn(settings.size)
-    steps = len(x_source) // settings.batch
-    model = DANN(features, classifier, domain_discriminator(),
-                 total_steps=settings.dann_epochs * steps, separate_batches=True)
-    model.compile(optimizer=keras.optimizers.Adam(settings.dann_lr))
-    training.fit(model, paired_batches(x_source, y_source, x_target, settings.batch, seed),
-                 epochs=settings.dann_epochs, steps_per_epoch=steps, log_every=log_every)
-    adabn(keras.Sequential([features, classifier]), x_target)
-    return model
-
-
-def self_train(features: keras.Model, classifier: keras.Model, x_target: np.ndarray, seed: int,
-               settings: Settings, labeller: str = "prototype"
-               ) -> tuple[keras.Model, list[tuple[np.ndarray, np.ndarray]]]:
-    """Rounds of training on pseudo-labelled target images (``settings.rounds``: the share kept
-    per round); ``labeller``: "prototype" or "softmax". Trains copies: ``features`` and
-    ``classifier`` stay as they are. Returns the model and each round's (positions, labels)."""
-    from helpers import models, training
-
-    if labeller not in ("prototype", "softmax"):
-        raise ValueError(f"labeller={labeller!r}: use 'prototype' or 'softmax'.")
-    keras.utils.set_random_seed(seed)
-    features, classifier = models.copy_model(features), models.copy_model(classifier)
-    model = training.compile_classifier(keras.Sequential([features, classifier]),
-                                        learning_rate=settings.pseudo_lr)
-    x_target = _as_batch(x_target, "x_target")
-    rounds = []
-    for share in settings.rounds:
-        feats = features.predict(x_target, batch_size=512, verbose=0)
-        probabilities = classifier.predict(feats, batch_size=512, verbose=0)
-        if labeller == "prototype":
-            chosen, labels = prototype_pseudo_labels(feats, probabilities, share)
-        else:
-            chosen, labels = confident_pseudo_labels(probabilities, share)
-        rounds.append((chosen, labels))
-        model.fit(x_target[chosen], labels, epochs=settings.pseudo_epochs,
-                  batch_size=settings.batch, verbose=0)
-    return model, rounds

@@ -51,3 +51,10 @@ def test_resize_is_full_frame():
     small = digits.resize(image, 16)
     assert small.shape == (1, 16, 16)
     assert small[0, :, :6].min() > 0.9 and small[0, :, -6:].max() < 0.1
+
+
+def test_grey_batch_adds_the_channel_and_names_bad_input():
+    assert digits.grey_batch(np.zeros((2, 4, 4)), "x").shape == (2, 4, 4, 1)
+    assert digits.grey_batch(np.zeros((2, 4, 4, 1), "uint8"), "x").dtype == np.float32
+    with pytest.raises(ValueError, match="x_target must be grey images"):
+        digits.grey_batch(np.zeros((2, 4, 4, 3)), "x_target")

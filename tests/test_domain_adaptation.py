@@ -159,17 +159,3 @@ def test_prototype_pseudo_labels_reject_bad_input():
         da.prototype_pseudo_labels(x, np.eye(3)[y], 1.5)
     with pytest.raises(ValueError, match="one row per image"):
         da.prototype_pseudo_labels(x[:10], np.eye(3)[y], 0.5)
-
-
-def test_self_train_trains_copies_and_reports_rounds():
-    keras.utils.set_random_seed(0)
-    xs, _ = _blobs(64, 0.0, 0)
-    settings = da.Settings(size=8, batch=16, rounds=(0.5, 1.0), pseudo_epochs=1)
-    features, classifier = da.digit_cnn(size=8, num_classes=2, width=4)
-    before = [w.copy() for w in features.get_weights()]
-    model, rounds = da.self_train(features, classifier, xs, seed=0, settings=settings)
-    assert [len(positions) for positions, _ in rounds] == [32, 64]
-    assert all(np.array_equal(a, b) for a, b in zip(before, features.get_weights()))
-    assert not all(np.array_equal(a, b) for a, b in zip(before, model.layers[0].get_weights()))
-    with pytest.raises(ValueError, match="labeller"):
-        da.self_train(features, classifier, xs, 0, settings, labeller="kmeans")
