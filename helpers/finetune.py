@@ -209,15 +209,15 @@ class TopTrainer:
 
     def compile_for(self, recipe: Recipe) -> None:
         """Compile the model with ``recipe``'s optimizer (traces the training step again)."""
-        self.model.compile(optimizer=recipe.make_optimizer(self.model),
-                           loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+        recipe.compile(self.model)
 
     def gradual(self, y_train: np.ndarray, y_val: np.ndarray, stages: list[tuple[int, int]],
                 recipe: Recipe, seed: int, head: keras.Model | None = None,
                 train_subset: np.ndarray | None = None) -> Run:
         """Gradual unfreezing (Howard and Ruder, 2018; lesson 06): for each ``(depth, epochs)``
         stage, unfreeze the top ``depth`` layers (BatchNormalization frozen), compile again and
-        train ``epochs`` more; one warm-up + cosine schedule runs over all stages. Returns one
+        train ``epochs`` more; one warm-up + cosine schedule runs over all stages (a weight
+        average, if the recipe has one, starts again with each stage's optimizer). Returns one
         :class:`Run` whose history joins the stages; the model is left compiled for
         ``recipe`` with all ``n_trainable`` layers unfrozen."""
         if not stages or any(d < 1 or d > self.n_trainable or e < 1 for d, e in stages):
@@ -237,9 +237,8 @@ class TopTrainer:
             models.unfreeze_top(self.base, depth, keep_batchnorm_frozen=True)
             self.compile_for(recipe)
             self.model.set_weights(weights)
-            schedule = recipe.callback(total, offset)
             run = self._fit(y_train, y_val, epochs, seed + i, train_subset, recipe.batch_size,
-                            [schedule], i == len(stages) - 1, {})
+                            recipe.callbacks(total, offset), i == len(stages) - 1, {})
             history = run.history if history is None else {
                 k: history[k] + run.history[k][1:] for k in history}
             seconds, offset = seconds + run.seconds, offset + epochs * per_epoch
@@ -329,7 +328,9 @@ class Recipe:
     """How a fine-tuning run trains (lesson 06): the head first (``head_epochs`` at
     ``head_rate`` on pooled features), then ``epochs`` of fine-tuning with a linear warm-up over
     ``warmup_fraction`` of the steps to ``rate`` and a cosine decay. ``optimizer``: "adam", or
-    "sgd" (momentum 0.9, which keeps a gradient's size in the step; Adam does not)."""
+    "sgd" (momentum 0.9, which keeps a gradient's size in the step; Adam does not).
+    ``ema_momentum``: evaluate and keep an exponential moving average of the weights (Polyak
+    averaging, ``keras.callbacks.SwapEMAWeights``) instead of the last ones; None: the last."""
 
     epochs: int = 8
     rate: float = 1e-4
@@ -338,6 +339,7 @@ class Recipe:
     head_epochs: int = 30
     head_rate: float = 3e-3
     batch_size: int = 32
+    ema_momentum: float | None = 0.99
 
     def __post_init__(self):
         if self.optimizer not in ("adam", "sgd"):
@@ -345,39 +347,86 @@ class Recipe:
         if self.epochs < 1 or self.rate <= 0 or not 0 <= self.warmup_fraction <= 1:
             raise ValueError(f"Need epochs >= 1, rate > 0 and 0 <= warmup_fraction <= 1; got "
                              f"{self.epochs}, {self.rate}, {self.warmup_fraction}.")
+        if self.ema_momentum is not None and not 0 < self.ema_momentum < 1:
+            raise ValueError(f"ema_momentum must be None or between 0 and 1 (e.g. 0.99), got "
+                             f"{self.ema_momentum}.")
 
-    def make_optimizer(self, model: keras.Model) -> keras.optimizers.Optimizer:
-        """A fresh optimizer of this recipe (its rate is set by :meth:`callback`)."""
+    def make_optimizer(self) -> keras.optimizers.Optimizer:
+        """A fresh optimizer of this recipe (its rate is set by :meth:`schedule`)."""
+        ema = {"use_ema": self.ema_momentum is not None,
+               "ema_momentum": self.ema_momentum or 0.99}
         if self.optimizer == "sgd":
-            return keras.optimizers.SGD(self.rate, momentum=0.9)
-        return keras.optimizers.Adam(self.rate)
+            return keras.optimizers.SGD(self.rate, momentum=0.9, **ema)
+        return keras.optimizers.Adam(self.rate, **ema)
 
-    def callback(self, total_steps: int, offset: int = 0) -> training.WarmupCosine:
+    def compile(self, model: keras.Model) -> keras.Model:
+        """Compile ``model`` as a classifier with this recipe's optimizer; returns it."""
+        model.compile(optimizer=self.make_optimizer(), loss="sparse_categorical_crossentropy",
+                      metrics=["accuracy"])
+        return model
+
+    def schedule(self, total_steps: int, offset: int = 0) -> training.WarmupCosine:
         """The warm-up + cosine schedule over ``total_steps``, starting at step ``offset``."""
         warmup = (min(total_steps, max(2, int(self.warmup_fraction * total_steps)))
                   if self.warmup_fraction else 0)  # 1 step would start at the peak
         return training.WarmupCosine(self.rate, total_steps, warmup, offset=offset)
+
+    def callbacks(self, total_steps: int, offset: int = 0) -> list[keras.callbacks.Callback]:
+        """What ``fit`` needs to follow this recipe: the schedule, and the weight average
+        swapped in for every evaluation and at the end when ``ema_momentum`` is set."""
+        swap = [keras.callbacks.SwapEMAWeights()] if self.ema_momentum is not None else []
+        return [self.schedule(total_steps, offset), *swap]
+
+    def check_compiled(self, model: keras.Model) -> None:
+        """Raise a clear error if ``model`` was not compiled for this recipe's weight average."""
+        has_ema = bool(getattr(model.optimizer, "use_ema", False))
+        if has_ema != (self.ema_momentum is not None):
+            raise ValueError(f"{model.name} was compiled {'with' if has_ema else 'without'} a "
+                             f"weight average, but the recipe has ema_momentum="
+                             f"{self.ema_momentum}. Compile it for the recipe first "
+                             "(TopTrainer.compile_for(recipe)).")
+
+
+def head_control(head: keras.Model, features: np.ndarray, labels: np.ndarray, recipe: Recipe,
+                 seed: int, validation: tuple[np.ndarray, np.ndarray] | None = None
+                 ) -> tuple[keras.Model, list[float]]:
+    """The head-only control of a fine-tuning run: a copy of a trained ``head`` trained on pooled
+    features by the same ``recipe`` (optimizer, schedule, weight average, epochs) with the base
+    frozen. Returns the copy and its validation accuracy after each epoch (if ``validation``)."""
+    training.check_labels(features, labels, head.output_shape[-1], "training")
+    keras.utils.set_random_seed(seed)
+    copy = keras.models.clone_model(head)
+    copy.set_weights(head.get_weights())
+    recipe.compile(copy)
+    steps = recipe.epochs * math.ceil(len(features) / recipe.batch_size)
+    history = copy.fit(features, labels, epochs=recipe.epochs, batch_size=recipe.batch_size,
+                       shuffle=True, verbose=0, validation_data=validation,
+                       callbacks=recipe.callbacks(steps)).history
+    return copy, [float(a) for a in history.get("val_accuracy", [])]
 
 
 def payoff(trainer: TopTrainer, pooled: dict[str, np.ndarray], y_train: np.ndarray,
            y_val: np.ndarray, seed: int, recipe: Recipe, subset: np.ndarray | None = None
            ) -> dict:
     """Lesson 06's pay-off comparison on the same clips: a head on pooled frozen features
-    ("head", feature extraction), that head trained ``recipe.epochs`` more at ``recipe.rate``
-    with Adam ("control"), and fine-tuning from that head by ``recipe`` ("tuned", a
-    :class:`Run`). Returns predicted validation labels for head and control, and the run."""
+    ("head", feature extraction), that head trained by ``recipe`` with the base frozen
+    ("control", :func:`head_control`; its accuracy per epoch in "control_curve"), and
+    fine-tuning from that head by ``recipe`` ("tuned", a :class:`Run`). Returns predicted
+    validation labels for head and control, and the run. Compile ``trainer`` for ``recipe``
+    first (:meth:`TopTrainer.compile_for`)."""
+    recipe.check_compiled(trainer.model)
     sub = np.arange(len(y_train)) if subset is None else np.asarray(subset)
     classes = trainer.model.output_shape[-1]
     environment.seed_everything(seed)
     head, _ = training.train_head(pooled["train"][sub], y_train[sub], classes,
                                   epochs=recipe.head_epochs, learning_rate=recipe.head_rate)
-    control = training.continue_head(head, pooled["train"][sub], y_train[sub], recipe.epochs,
-                                     recipe.rate, seed)
-    schedule = recipe.callback(recipe.epochs * math.ceil(len(sub) / recipe.batch_size))
+    control, control_curve = head_control(head, pooled["train"][sub], y_train[sub], recipe,
+                                          seed, validation=(pooled["val"], y_val))
+    callbacks = recipe.callbacks(recipe.epochs * math.ceil(len(sub) / recipe.batch_size))
     tuned = trainer.run(y_train, y_val, recipe.epochs, recipe.rate, seed, head=head,
                         train_subset=subset, batch_size=recipe.batch_size,
-                        callbacks=[schedule], keep_predictions=True)
-    tuned.extra["rates"] = schedule.rates
+                        callbacks=callbacks, keep_predictions=True)
+    tuned.extra["rates"] = callbacks[0].rates
     return {"head": evaluation.predict_labels(head, pooled["val"]),
             "control": evaluation.predict_labels(control, pooled["val"]),
-            "tuned": tuned, "head_model": head}
+            "control_curve": control_curve, "tuned": tuned, "head_model": head}

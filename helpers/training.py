@@ -238,19 +238,6 @@ class WarmupCosine(keras.callbacks.Callback):
         self.step += 1
 
 
-def continue_head(head: keras.Model, features: np.ndarray, labels: np.ndarray, epochs: int,
-                  learning_rate: float, seed: int, batch_size: int = 32) -> keras.Model:
-    """A copy of a trained ``head`` trained ``epochs`` more on cached features: the head-only
-    control for a fine-tuning run with the same extra epochs and rate (lesson 06)."""
-    check_labels(features, labels, head.output_shape[-1], "training")
-    keras.utils.set_random_seed(seed)
-    copy = keras.models.clone_model(head)
-    copy.set_weights(head.get_weights())
-    compile_classifier(copy, learning_rate)
-    copy.fit(features, labels, epochs=epochs, batch_size=batch_size, shuffle=True, verbose=0)
-    return copy
-
-
 class _RangeTest(keras.callbacks.Callback):
     """Raises the rate exponentially batch by batch and records each batch's own loss."""
 

@@ -21,11 +21,49 @@ def test_recipe_validates_and_builds_its_schedule():
         finetune.Recipe(optimizer="adagrad")
     with pytest.raises(ValueError, match="warmup_fraction"):
         finetune.Recipe(warmup_fraction=1.5)
+    with pytest.raises(ValueError, match="ema_momentum"):
+        finetune.Recipe(ema_momentum=1.0)
     recipe = finetune.Recipe(rate=1e-3, warmup_fraction=0.25)
-    schedule = recipe.callback(8)
+    schedule = recipe.schedule(8)
     assert (schedule.warmup, schedule.total, schedule.peak) == (2, 8, 1e-3)
-    assert isinstance(finetune.Recipe(optimizer="sgd").make_optimizer(None),
-                      keras.optimizers.SGD)
+    assert isinstance(finetune.Recipe(optimizer="sgd").make_optimizer(), keras.optimizers.SGD)
+    assert recipe.make_optimizer().use_ema and recipe.make_optimizer().ema_momentum == 0.99
+    swap = keras.callbacks.SwapEMAWeights
+    assert [type(c) for c in recipe.callbacks(8)] == [training.WarmupCosine, swap]
+    assert [type(c) for c in finetune.Recipe(ema_momentum=None).callbacks(8)] == [
+        training.WarmupCosine]
+
+
+def test_head_control_trains_a_copy_by_the_recipe_and_reports_each_epoch():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(40, 5)).astype("float32")
+    y = (x[:, 0] > 0).astype(int)
+    keras.utils.set_random_seed(0)
+    head, _ = training.train_head(x, y, 2, epochs=1)
+    before = [w.copy() for w in head.get_weights()]
+    recipe = finetune.Recipe(epochs=20, rate=1e-2)
+    more, curve = finetune.head_control(head, x, y, recipe, seed=0, validation=(x, y))
+    assert all(np.array_equal(a, b) for a, b in zip(before, head.get_weights()))
+    assert len(curve) == 20 and more.optimizer.use_ema
+    assert more.evaluate(x, y, verbose=0)[1] > head.evaluate(x, y, verbose=0)[1]
+    with pytest.raises(ValueError, match="labels"):
+        finetune.head_control(head, x, y + 5, recipe, seed=0)
+
+
+def test_weight_average_is_what_validation_and_the_final_model_use():
+    """With a weight average of momentum near 1, the weights kept at the end stay near where the
+    average started (after the first, warm-up-sized step); the raw weights move away."""
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(320, 5)).astype("float32")
+    y = (x[:, 0] > 0).astype(int)
+    keras.utils.set_random_seed(0)
+    head, _ = training.train_head(x, y, 2, epochs=1)
+    moved = {}
+    for ema in (None, 0.999):
+        recipe = finetune.Recipe(epochs=2, rate=0.1, warmup_fraction=0.5, ema_momentum=ema)
+        copy, _ = finetune.head_control(head, x, y, recipe, seed=0)
+        moved[ema] = training.relative_change(head.get_weights(), copy.get_weights())
+    assert moved[0.999] < 0.3 * moved[None]
 
 
 def test_warmup_cosine_offset_continues_the_schedule():
@@ -43,11 +81,14 @@ def test_payoff_compares_head_control_and_fine_tuning_on_the_same_items(setup):
     base, cache, y_train, y_val = setup
     trainer = finetune.TopTrainer(base, cache, 4, 2)
     recipe = finetune.Recipe(epochs=2, rate=1e-2, head_epochs=3)
+    with pytest.raises(ValueError, match="compile_for"):
+        finetune.payoff(trainer, cache.pooled(), y_train, y_val, 0, recipe)
     trainer.compile_for(recipe)
     got = finetune.payoff(trainer, cache.pooled(), y_train, y_val, 0, recipe,
                           subset=np.arange(16))
     tuned = got["tuned"]
     assert got["head"].shape == got["control"].shape == y_val.shape
+    assert len(got["control_curve"]) == 2
     assert len(tuned.history["val_accuracy"]) == 3 and tuned.base_change > 0
     assert len(tuned.extra["rates"]) == 2 * 1  # 16 clips = 1 batch per epoch
     # the run started from the head: same accuracy before fine-tuning

@@ -136,17 +136,3 @@ def test_warmup_cosine_rises_then_decays_to_zero():
     assert rates[-1] < 1e-6
     with pytest.raises(ValueError, match="warmup_steps"):
         training.WarmupCosine(1e-3, total_steps=5, warmup_steps=6)
-
-
-def test_continue_head_trains_a_copy():
-    rng = np.random.default_rng(0)
-    x = rng.normal(size=(40, 5)).astype("float32")
-    y = (x[:, 0] > 0).astype(int)
-    keras.utils.set_random_seed(0)
-    head, _ = training.train_head(x, y, 2, epochs=1)
-    before = [w.copy() for w in head.get_weights()]
-    more = training.continue_head(head, x, y, epochs=20, learning_rate=1e-2, seed=0)
-    assert all(np.array_equal(a, b) for a, b in zip(before, head.get_weights()))
-    assert more.evaluate(x, y, verbose=0)[1] > head.evaluate(x, y, verbose=0)[1]
-    with pytest.raises(ValueError, match="labels"):
-        training.continue_head(head, x, y + 5, epochs=1, learning_rate=1e-2, seed=0)
