@@ -216,10 +216,14 @@ class TopTrainer:
                 train_subset: np.ndarray | None = None) -> Run:
         """Gradual unfreezing (Howard and Ruder, 2018; lesson 06): for each ``(depth, epochs)``
         stage, unfreeze the top ``depth`` layers (BatchNormalization frozen), compile again and
-        train ``epochs`` more; one warm-up + cosine schedule runs over all stages (a weight
-        average, if the recipe has one, starts again with each stage's optimizer). Returns one
+        train ``epochs`` more; one warm-up + cosine schedule runs over all stages (the recipe
+        must have no weight average: each stage's new optimizer would restart it). Returns one
         :class:`Run` whose history joins the stages; the model is left compiled for
         ``recipe`` with all ``n_trainable`` layers unfrozen."""
+        if recipe.ema_momentum is not None:
+            raise ValueError("Gradual unfreezing compiles a new optimizer for every stage, which "
+                             "would restart the weight average: pass a recipe with "
+                             "ema_momentum=None (dataclasses.replace(recipe, ema_momentum=None)).")
         if not stages or any(d < 1 or d > self.n_trainable or e < 1 for d, e in stages):
             raise ValueError(f"Stages must be (depth, epochs) pairs with 1 <= depth <= "
                              f"{self.n_trainable} (this trainer's top) and epochs >= 1; got "
@@ -333,7 +337,7 @@ class Recipe:
     averaging, ``keras.callbacks.SwapEMAWeights``) instead of the last ones; None: the last."""
 
     epochs: int = 8
-    rate: float = 1e-4
+    rate: float = 3e-4
     warmup_fraction: float = 0.1
     optimizer: str = "adam"
     head_epochs: int = 30

@@ -99,7 +99,9 @@ def test_payoff_compares_head_control_and_fine_tuning_on_the_same_items(setup):
 def test_gradual_unfreezes_stage_by_stage_and_joins_the_history(setup):
     base, cache, y_train, y_val = setup
     trainer = finetune.TopTrainer(base, cache, 4, 2)
-    recipe = finetune.Recipe(epochs=3, rate=1e-2)
+    with pytest.raises(ValueError, match="ema_momentum=None"):
+        trainer.gradual(y_train, y_val, [(1, 1)], finetune.Recipe(), 0)
+    recipe = finetune.Recipe(epochs=3, rate=1e-2, ema_momentum=None)
     c2 = [w.copy() for w in base.get_layer("c2").get_weights()]
     c3 = [w.copy() for w in base.get_layer("c3").get_weights()]
     with pytest.raises(ValueError, match="depth"):
