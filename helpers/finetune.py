@@ -369,6 +369,10 @@ class Recipe:
                       metrics=["accuracy"])
         return model
 
+    def total_steps(self, n_examples: int) -> int:
+        """Optimizer steps of a run on ``n_examples`` training examples."""
+        return self.epochs * math.ceil(n_examples / self.batch_size)
+
     def schedule(self, total_steps: int, offset: int = 0) -> training.WarmupCosine:
         """The warm-up + cosine schedule over ``total_steps``, starting at step ``offset``."""
         warmup = (min(total_steps, max(2, int(self.warmup_fraction * total_steps)))
@@ -402,10 +406,9 @@ def head_control(head: keras.Model, features: np.ndarray, labels: np.ndarray, re
     copy = keras.models.clone_model(head)
     copy.set_weights(head.get_weights())
     recipe.compile(copy)
-    steps = recipe.epochs * math.ceil(len(features) / recipe.batch_size)
     history = copy.fit(features, labels, epochs=recipe.epochs, batch_size=recipe.batch_size,
                        shuffle=True, verbose=0, validation_data=validation,
-                       callbacks=recipe.callbacks(steps)).history
+                       callbacks=recipe.callbacks(recipe.total_steps(len(features)))).history
     return copy, [float(a) for a in history.get("val_accuracy", [])]
 
 
@@ -426,7 +429,7 @@ def payoff(trainer: TopTrainer, pooled: dict[str, np.ndarray], y_train: np.ndarr
                                   epochs=recipe.head_epochs, learning_rate=recipe.head_rate)
     control, control_curve = head_control(head, pooled["train"][sub], y_train[sub], recipe,
                                           seed, validation=(pooled["val"], y_val))
-    callbacks = recipe.callbacks(recipe.epochs * math.ceil(len(sub) / recipe.batch_size))
+    callbacks = recipe.callbacks(recipe.total_steps(len(sub)))
     tuned = trainer.run(y_train, y_val, recipe.epochs, recipe.rate, seed, head=head,
                         train_subset=subset, batch_size=recipe.batch_size,
                         callbacks=callbacks, keep_predictions=True)

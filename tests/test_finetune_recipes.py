@@ -25,6 +25,7 @@ def test_recipe_validates_and_builds_its_schedule():
         finetune.Recipe(ema_momentum=1.0)
     recipe = finetune.Recipe(rate=1e-3, warmup_fraction=0.25)
     schedule = recipe.schedule(8)
+    assert recipe.total_steps(65) == 8 * 3  # 3 batches of 32 per epoch
     assert (schedule.warmup, schedule.total, schedule.peak) == (2, 8, 1e-3)
     assert isinstance(finetune.Recipe(optimizer="sgd").make_optimizer(), keras.optimizers.SGD)
     assert recipe.make_optimizer().use_ema and recipe.make_optimizer().ema_momentum == 0.99
