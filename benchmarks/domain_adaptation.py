@@ -96,7 +96,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "data" / "domain_adaptation.json")
     args = parser.parse_args(argv)
 
-
     from helpers import digits, environment, mnist_to_usps
 
     environment.seed_everything(0)
