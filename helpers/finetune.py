@@ -355,19 +355,13 @@ class Recipe:
             raise ValueError(f"ema_momentum must be None or between 0 and 1 (e.g. 0.99), got "
                              f"{self.ema_momentum}.")
 
-    def make_optimizer(self) -> keras.optimizers.Optimizer:
-        """A fresh optimizer of this recipe (its rate is set by :meth:`schedule`)."""
-        ema = {"use_ema": self.ema_momentum is not None,
-               "ema_momentum": self.ema_momentum or 0.99}
-        if self.optimizer == "sgd":
-            return keras.optimizers.SGD(self.rate, momentum=0.9, **ema)
-        return keras.optimizers.Adam(self.rate, **ema)
-
     def compile(self, model: keras.Model) -> keras.Model:
-        """Compile ``model`` as a classifier with this recipe's optimizer; returns it."""
-        model.compile(optimizer=self.make_optimizer(), loss="sparse_categorical_crossentropy",
-                      metrics=["accuracy"])
-        return model
+        """Compile ``model`` as a classifier with a fresh optimizer of this recipe (its rate is
+        then set step by step by :meth:`schedule`); returns it."""
+        options = {"momentum": 0.9} if self.optimizer == "sgd" else {}
+        if self.ema_momentum is not None:
+            options.update(use_ema=True, ema_momentum=self.ema_momentum)
+        return training.compile_classifier(model, self.rate, self.optimizer, **options)
 
     def total_steps(self, n_examples: int) -> int:
         """Optimizer steps of a run on ``n_examples`` training examples."""

@@ -65,13 +65,15 @@ def timer() -> Iterator[Stopwatch]:
 
 
 def compile_classifier(model: keras.Model, learning_rate: float = 1e-3,
-                       optimizer: str = "adam", weight_decay: float | None = None) -> keras.Model:
-    """Compile for integer labels with accuracy. ``optimizer``: adam, adamw, rmsprop or sgd."""
+                       optimizer: str = "adam", weight_decay: float | None = None,
+                       **options) -> keras.Model:
+    """Compile for integer labels with accuracy. ``optimizer``: adam, adamw, rmsprop or sgd;
+    ``options`` go to its constructor (e.g. ``momentum``, ``use_ema``, ``ema_momentum``)."""
     choices = {"adam": keras.optimizers.Adam, "adamw": keras.optimizers.AdamW,
                "rmsprop": keras.optimizers.RMSprop, "sgd": keras.optimizers.SGD}
     if optimizer not in choices:
         raise ValueError(f"optimizer must be one of {list(choices)}, got {optimizer!r}.")
-    kwargs = {"learning_rate": learning_rate}
+    kwargs = {"learning_rate": learning_rate, **options}
     if weight_decay is not None:
         kwargs["weight_decay"] = weight_decay
     model.compile(optimizer=choices[optimizer](**kwargs),

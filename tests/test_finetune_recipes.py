@@ -27,8 +27,13 @@ def test_recipe_validates_and_builds_its_schedule():
     schedule = recipe.schedule(8)
     assert recipe.total_steps(65) == 8 * 3  # 3 batches of 32 per epoch
     assert (schedule.warmup, schedule.total, schedule.peak) == (2, 8, 1e-3)
-    assert isinstance(finetune.Recipe(optimizer="sgd").make_optimizer(), keras.optimizers.SGD)
-    assert recipe.make_optimizer().use_ema and recipe.make_optimizer().ema_momentum == 0.99
+    def compiled(r):
+        return r.compile(keras.Sequential([keras.Input((2,)), keras.layers.Dense(2)])).optimizer
+
+    sgd = compiled(finetune.Recipe(optimizer="sgd"))
+    assert isinstance(sgd, keras.optimizers.SGD) and sgd.momentum == 0.9
+    assert compiled(recipe).use_ema and compiled(recipe).ema_momentum == 0.99
+    assert not compiled(finetune.Recipe(ema_momentum=None)).use_ema
     swap = keras.callbacks.SwapEMAWeights
     assert [type(c) for c in recipe.callbacks(8)] == [training.WarmupCosine, swap]
     assert [type(c) for c in finetune.Recipe(ema_momentum=None).callbacks(8)] == [
